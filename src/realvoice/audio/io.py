@@ -1,0 +1,150 @@
+"""Decode any upload with PyAV (FFmpeg) within size and duration bounds; write audio files atomically."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InvalidSampleError, LimitExceededError
+
+_MIN_BYTES = 44
+
+
+@dataclass(frozen=True)
+class Audio:
+    """Mono float32 samples in [-1, 1] and their rate, plus what the file was."""
+
+    samples: np.ndarray
+    sample_rate: int
+    channels: int = 1
+    format: str = ""
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples) / float(self.sample_rate) if self.sample_rate else 0.0
+
+
+def decode(path: str | os.PathLike[str], *, max_bytes: int, max_seconds: float) -> Audio:
+    """Read any audio file FFmpeg knows, judged by its content, not its name; mix to mono.
+
+    Refuses files over ``max_bytes`` before opening them, and stops decoding as soon as the
+    audio runs past ``max_seconds``, so no upload is ever loaded unbounded.
+    """
+    import av
+
+    p = Path(path)
+    name = p.name
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise InvalidSampleError(f"{name}: the file cannot be read ({exc.strerror}).", code="unreadable") from exc
+    if size == 0:
+        raise InvalidSampleError(f"{name}: the file is empty (0 bytes).", code="empty_file")
+    if size > max_bytes:
+        raise LimitExceededError(
+            f"{name}: the file is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB.", code="file_too_large"
+        )
+    if size < _MIN_BYTES:
+        raise InvalidSampleError(f"{name}: the file is too small to hold audio ({size} bytes).", code="unreadable")
+    try:
+        container = av.open(str(p), mode="r", metadata_errors="ignore")
+    except Exception as exc:  # FFmpeg raises many kinds; all mean "not audio we can read"
+        raise InvalidSampleError(
+            f"{name}: not a readable audio file (formats: WAV, MP3, FLAC, OGG, Opus, WebM, M4A).", code="unreadable"
+        ) from exc
+    with container:
+        if not container.streams.audio:
+            raise InvalidSampleError(f"{name}: the file holds no audio stream.", code="no_audio_stream")
+        stream = container.streams.audio[0]
+        fmt = container.format.name if container.format else ""
+        channels = stream.codec_context.channels or 1
+        rate = stream.codec_context.sample_rate or 0
+        if stream.duration is not None and stream.time_base is not None:
+            declared = float(stream.duration * stream.time_base)
+            if declared > max_seconds * 1.05:
+                raise LimitExceededError(
+                    f"{name}: the recording is {declared:.0f} s long; the limit is {max_seconds:.0f} s.",
+                    code="too_long",
+                )
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate or None)
+        parts: list[np.ndarray] = []
+        total = 0
+        try:
+            for frame in container.decode(stream):
+                rate = rate or frame.sample_rate
+                for out in resampler.resample(frame):
+                    arr = out.to_ndarray().reshape(-1)
+                    parts.append(arr)
+                    total += len(arr)
+                if rate and total > max_seconds * rate:
+                    raise LimitExceededError(
+                        f"{name}: the recording is longer than the {max_seconds:.0f} s limit.", code="too_long"
+                    )
+            for out in resampler.resample(None):
+                parts.append(out.to_ndarray().reshape(-1))
+        except LimitExceededError:
+            raise
+        except Exception as exc:
+            if not parts:
+                raise InvalidSampleError(
+                    f"{name}: the audio data is corrupt or truncated and could not be decoded.", code="corrupt"
+                ) from exc
+            # A truncated tail: keep what decoded cleanly.
+    samples = np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
+    if samples.size == 0 or not rate:
+        raise InvalidSampleError(f"{name}: the file decodes to no audio at all.", code="empty_audio")
+    if not np.all(np.isfinite(samples)):
+        samples = np.nan_to_num(samples, nan=0.0, posinf=1.0, neginf=-1.0)
+    return Audio(np.clip(samples, -1.0, 1.0), int(rate), int(channels), fmt)
+
+
+def _atomic_write(path: Path, write) -> Path:
+    """Write through a temp file in the same folder, fsync, then rename: never a half file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_wav(path: str | os.PathLike[str], samples: np.ndarray, sample_rate: int) -> Path:
+    """16-bit PCM mono WAV, written atomically."""
+    import soundfile as sf
+
+    data = np.clip(np.asarray(samples, np.float32), -1.0, 1.0)
+    return _atomic_write(Path(path), lambda tmp: sf.write(tmp, data, sample_rate, subtype="PCM_16", format="WAV"))
+
+
+_FORMATS = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_16"), ".ogg": ("OGG", "OPUS"), ".mp3": ("MP3", None)}
+
+
+def encode(path: str | os.PathLike[str], samples: np.ndarray, sample_rate: int) -> Path:
+    """Write WAV, FLAC, OGG/Opus or MP3, chosen by the file's extension."""
+    import soundfile as sf
+
+    p = Path(path)
+    ext = p.suffix.lower()
+    if ext not in _FORMATS:
+        from ..errors import InvalidInputError
+
+        raise InvalidInputError(f"unsupported output format {ext!r}; use one of {', '.join(_FORMATS)}")
+    if ext == ".wav":
+        return write_wav(p, samples, sample_rate)
+    fmt, subtype = _FORMATS[ext]
+    data = np.clip(np.asarray(samples, np.float32), -1.0, 1.0)
+    if ext == ".ogg" and sample_rate not in (8000, 12000, 16000, 24000, 48000):
+        from .dsp import resample
+
+        data, sample_rate = resample(data, sample_rate, 48000), 48000
+    return _atomic_write(p, lambda tmp: sf.write(tmp, data, sample_rate, format=fmt, subtype=subtype))

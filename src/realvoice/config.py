@@ -1,0 +1,52 @@
+"""Settings in one typed object, read from ``REALVOICE_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    return Path(user_data_dir("realvoice", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Where data lives, which engine speaks, and the limits every input is held to."""
+
+    model_config = SettingsConfigDict(env_prefix="REALVOICE_", extra="ignore")
+
+    home: Path = Field(default_factory=_default_home)
+    database_url: str | None = None
+    engine: str = "kokoro"
+    threads: int = 0  # 0: one per core
+
+    max_upload_bytes: int = 50 * 1024 * 1024
+    max_sample_seconds: float = 300.0
+    max_samples: int = 50
+    min_samples: int = 5
+    min_speech_seconds: float = 1.0
+    max_text_chars: int = 10_000
+
+    @cached_property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'realvoice.db'}"
+
+    @property
+    def voices_dir(self) -> Path:
+        return self.home / "voices"
+
+    @property
+    def staging_dir(self) -> Path:
+        return self.home / "staging"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    @property
+    def outputs_dir(self) -> Path:
+        return self.home / "outputs"

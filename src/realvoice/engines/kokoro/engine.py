@@ -1,0 +1,172 @@
+"""The Kokoro engine: ONNX session loaded once, phonemes in, 24 kHz audio out; nearest-stock enrollment."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ...analysis import SpeakerEncoder, cosine, median_f0
+from ...errors import EngineError
+from ..base import EnrollSample, Progress, VoiceModel
+from . import assets
+from .phonemes import Phonemizer
+
+SAMPLE_RATE = 24000
+MAX_TOKENS = 510
+VERSION = "kokoro-82m-v1.0-int8/1"
+SUPPORTED_VERSIONS = (VERSION,)
+
+# Sentences each stock voice speaks once so it can be compared with a person's samples.
+REFERENCE_SENTENCES = (
+    "I checked the weather this morning, and it looks like rain again by the afternoon.",
+    "Could you tell me where the nearest train station is, please?",
+    "We finally finished the project, and honestly, I think it turned out really well!",
+)
+PITCH_WEIGHT = 0.02  # similarity points per semitone of pitch difference
+
+
+class KokoroEngine:
+    """One instance per process and cache folder; ``load`` opens the ONNX session once."""
+
+    name = "kokoro"
+    version = VERSION
+    sample_rate = SAMPLE_RATE
+
+    _instances: dict[str, KokoroEngine] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, cache_dir: Path, threads: int = 0) -> None:
+        import onnxruntime as ort
+
+        self.cache_dir = Path(cache_dir)
+        self.model_path = assets.model_path(self.cache_dir)
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads or os.cpu_count() or 1
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        try:
+            self._session = ort.InferenceSession(str(self.model_path), opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:
+            raise EngineError(f"could not open the Kokoro model: {exc}", code="engine_assets") from exc
+        self._vocab = assets.vocab()
+        self._stock = {k: v.reshape(v.shape[0], -1) for k, v in assets.stock_voices().items()}
+        self.phonemize = Phonemizer("en-us")
+
+    @classmethod
+    def load(cls, cache_dir: Path, *, threads: int = 0) -> KokoroEngine:
+        key = str(Path(cache_dir).resolve())
+        with cls._lock:
+            if key not in cls._instances:
+                cls._instances[key] = cls(Path(cache_dir), threads)
+            return cls._instances[key]
+
+    # --- synthesis -------------------------------------------------------------------------
+
+    def tokens(self, phonemes: str) -> list[int]:
+        return [self._vocab[c] for c in phonemes if c in self._vocab]
+
+    def _pieces(self, phonemes: str) -> list[str]:
+        """Cut a phoneme string that is too long for one pass at punctuation, then at spaces."""
+        if len(self.tokens(phonemes)) <= MAX_TOKENS:
+            return [phonemes]
+        out, cur = [], ""
+        for part in re.split(r"(?<=[,.;:!?—])\s+|\s+", phonemes):
+            if cur and len(self.tokens(cur + " " + part)) > MAX_TOKENS:
+                out.append(cur)
+                cur = part
+            else:
+                cur = f"{cur} {part}".strip()
+        return [*out, cur] if cur else out
+
+    def synthesize_phonemes(self, style: np.ndarray, phonemes: str, *, speed: float = 1.0) -> np.ndarray:
+        audio = []
+        for piece in self._pieces(phonemes):
+            toks = self.tokens(piece)[:MAX_TOKENS]
+            if not toks:
+                continue
+            ref = style[min(len(toks), len(style)) - 1].reshape(1, -1).astype(np.float32)
+            out = self._session.run(
+                None,
+                {
+                    "tokens": np.array([[0, *toks, 0]], dtype=np.int64),
+                    "style": ref,
+                    "speed": np.array([speed], dtype=np.float32),
+                },
+            )[0]
+            audio.append(np.asarray(out, np.float32).reshape(-1))
+        return np.concatenate(audio) if audio else np.zeros(0, np.float32)
+
+    def synthesize(self, voice: VoiceModel, sentence: str, *, speed: float = 1.0) -> np.ndarray:
+        """Speak one sentence (already normalised) in ``voice``."""
+        return self.synthesize_phonemes(voice.arrays["style"], self.phonemize(sentence), speed=speed)
+
+    def load_voice(self, path: Path) -> VoiceModel:
+        return VoiceModel.load(path, engine=self.name, supported_versions=SUPPORTED_VERSIONS)
+
+    # --- enrollment ------------------------------------------------------------------------
+
+    def _stock_profiles(self, encoder: SpeakerEncoder) -> dict[str, dict]:
+        """Embedding and pitch of each stock voice speaking English; computed once, cached on disk."""
+        key = hashlib.sha256((assets.expected_sha256() + "|".join(REFERENCE_SENTENCES) + VERSION).encode()).hexdigest()
+        path = self.cache_dir / "kokoro-stock-profiles.json"
+        if path.exists():
+            try:
+                cached = json.loads(path.read_text())
+                if cached.get("key") == key:
+                    return cached["voices"]
+            except (OSError, ValueError):
+                pass
+        voices: dict[str, dict] = {}
+        for name, table in self._stock.items():
+            clips = [self.synthesize_phonemes(table, self.phonemize(s)) for s in REFERENCE_SENTENCES]
+            voices[name] = {
+                "embedding": encoder.embed_many([(c, SAMPLE_RATE) for c in clips]).tolist(),
+                "f0": float(np.median([median_f0(c, SAMPLE_RATE) for c in clips])),
+            }
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"key": key, "voices": voices}))
+        os.replace(tmp, path)
+        return voices
+
+    def enroll(self, samples: Sequence[EnrollSample], *, progress: Progress | None = None) -> VoiceModel:
+        """Pick the stock voice nearest to the samples by speaker embedding and pitch.
+
+        This is a starting point, not a fitted clone, and the model says so (method="nearest-stock").
+        """
+        if not samples:
+            raise EngineError("no samples to enroll", code="no_samples")
+        encoder = SpeakerEncoder.load()
+        if progress:
+            progress(0.1, "profiling stock voices")
+        profiles = self._stock_profiles(encoder)
+        target = np.mean([s.embedding for s in samples], axis=0)
+        target /= np.linalg.norm(target) + 1e-9
+        if progress:
+            progress(0.5, "measuring pitch")
+        f0s = [median_f0(s.audio, s.sample_rate) for s in samples]
+        f0 = float(np.median([f for f in f0s if f > 0])) if any(f > 0 for f in f0s) else 0.0
+        ranking = []
+        for name, prof in profiles.items():
+            sim = cosine(target, np.asarray(prof["embedding"]))
+            semis = abs(12 * math.log2(prof["f0"] / f0)) if f0 > 0 and prof["f0"] > 0 else 0.0
+            ranking.append((sim - PITCH_WEIGHT * semis, name, sim, semis))
+        ranking.sort(reverse=True)
+        _, best, sim, semis = ranking[0]
+        if progress:
+            progress(1.0, f"nearest stock voice: {best}")
+        return VoiceModel(
+            engine=self.name,
+            engine_version=self.version,
+            method="nearest-stock",
+            arrays={"style": self._stock[best].copy()},
+            params={"stock_voice": best, "target_f0_hz": round(f0, 1), "stock_f0_hz": round(profiles[best]["f0"], 1)},
+            metrics={"stock_similarity": round(sim, 4), "pitch_difference_semitones": round(semis, 2)},
+        )

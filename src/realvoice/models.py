@@ -1,0 +1,152 @@
+"""Typed records that cross the package's boundaries (service, CLI, API)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Gender = Literal["female", "male", "unknown"]
+AgeBand = Literal["child", "young adult", "adult", "senior", "unknown"]
+
+
+class Issue(BaseModel):
+    """One finding about a sample: a stable code, how bad it is, and what to do."""
+
+    code: str
+    severity: Literal["error", "warning"]
+    message: str
+
+
+class SampleMetrics(BaseModel):
+    """Measured levels of a sample, before and after cleaning."""
+
+    duration_s: float = 0.0
+    speech_s: float = 0.0
+    sample_rate: int = 0
+    channels: int = 0
+    format: str = ""
+    rms_dbfs: float = -120.0
+    peak_dbfs: float = -120.0
+    clipped_ratio: float = 0.0
+    snr_db: float = 0.0
+    bandwidth_hz: float = 0.0
+    cleaned_lufs: float | None = None
+    cleaned_snr_db: float | None = None
+    cleaned_duration_s: float | None = None
+
+
+class SampleReport(BaseModel):
+    """The verdict on one uploaded file: accepted or rejected, and why."""
+
+    file: str
+    accepted: bool
+    reasons: list[str] = Field(default_factory=list)
+    issues: list[Issue] = Field(default_factory=list)
+    metrics: SampleMetrics = Field(default_factory=SampleMetrics)
+    quality: float = 0.0  # 0-100
+    speaker_similarity: float | None = None
+
+
+class VoiceCharacteristics(BaseModel):
+    """What the voice sounds like, each estimate with its confidence (0-1)."""
+
+    gender: Gender = "unknown"
+    gender_confidence: float = 0.0
+    age_band: AgeBand = "unknown"
+    age_confidence: float = 0.0
+    tone: list[str] = Field(default_factory=list)
+    pitch_hz: float = 0.0
+    pitch_range_semitones: float = 0.0
+    formants_hz: list[float] = Field(default_factory=list)
+    hnr_db: float = 0.0
+    jitter_percent: float = 0.0
+    shimmer_percent: float = 0.0
+    spectral_centroid_hz: float = 0.0
+    speaking_rate_sps: float = 0.0  # syllables per second
+    loudness_lufs: float = 0.0
+
+
+class QualityBreakdown(BaseModel):
+    """The parts of the 0-100 score, each 0-100."""
+
+    consistency: float
+    sample_quality: float
+    duration_adequacy: float
+    variety: float
+
+
+class CloneResult(BaseModel):
+    """Outcome of ``create_user_voice_clone``."""
+
+    success: bool
+    voice_id: str | None = None
+    name: str = ""
+    method: str = ""
+    engine: str = ""
+    quality_score: float = 0.0
+    quality_tier: str = ""
+    quality_breakdown: QualityBreakdown | None = None
+    characteristics: VoiceCharacteristics | None = None
+    sample_reports: list[SampleReport] = Field(default_factory=list)
+    total_speech_s: float = 0.0
+    validation: dict[str, float] = Field(default_factory=dict)
+    fingerprint: str = ""
+    errors: list[str] = Field(default_factory=list)
+    error_code: str | None = None
+    warnings: list[str] = Field(default_factory=list)
+    recommendations: list[str] = Field(default_factory=list)
+    elapsed_s: float = 0.0
+
+
+class SpeechResult(BaseModel):
+    """Outcome of a synthesis request: a WAV file and what is in it."""
+
+    success: bool
+    audio_path: str | None = None
+    duration_s: float = 0.0
+    sample_rate: int = 0
+    voice_id: str | None = None
+    text_chars: int = 0
+    elapsed_s: float = 0.0
+    real_time_factor: float = 0.0
+    background_music: bool = False
+    effects: list[str] = Field(default_factory=list)
+    errors: list[str] = Field(default_factory=list)
+    error_code: str | None = None
+
+
+class VoiceSummary(BaseModel):
+    """One line of a user's voice list."""
+
+    voice_id: str
+    name: str
+    description: str = ""
+    quality_score: float
+    quality_tier: str
+    method: str
+    engine: str
+    created_at: datetime
+    sample_count: int = 0
+
+
+class VoiceDetail(VoiceSummary):
+    """Everything stored about a voice."""
+
+    characteristics: VoiceCharacteristics
+    sample_reports: list[SampleReport]
+    recommendations: list[str] = Field(default_factory=list)
+    validation: dict[str, float] = Field(default_factory=dict)
+    fingerprint: str = ""
+
+
+def quality_tier(score: float) -> str:
+    """The seed's tiers: 90+ excellent, 80-89 very good, 70-79 good, below 70 needs more samples."""
+    if score >= 90:
+        return "excellent"
+    if score >= 80:
+        return "very good"
+    if score >= 70:
+        return "good"
+    return "needs more samples"

@@ -1,0 +1,79 @@
+"""Text to speech as a stream: normalise, split into sentences, synthesise each, join with natural pauses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from .engines import Engine, VoiceModel
+from .errors import InvalidInputError, LimitExceededError
+from .text import normalize, split_sentences
+
+Progress = Callable[[float, str], None]
+
+_PAUSES = {".": 0.32, "!": 0.32, "?": 0.36, ",": 0.12, ";": 0.2, ":": 0.2, "\n": 0.55}
+_FADE_S = 0.01
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One sentence of audio, with the pause that follows it already appended."""
+
+    index: int
+    total: int
+    text: str
+    audio: np.ndarray
+
+
+def prepare_text(text: str, max_chars: int) -> list[str]:
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidInputError("the text is empty; give at least one word to speak", code="empty_text")
+    if len(text) > max_chars:
+        raise LimitExceededError(f"the text has {len(text)} characters; the limit is {max_chars}", code="text_too_long")
+    sentences = [s for s in split_sentences(normalize(text)) if any(ch.isalnum() for ch in s)]
+    if not sentences:
+        raise InvalidInputError("the text has nothing speakable (no letters or digits)", code="nothing_to_speak")
+    return sentences
+
+
+def _trim(x: np.ndarray, sr: int, threshold: float = 0.005) -> np.ndarray:
+    idx = np.flatnonzero(np.abs(x) > threshold)
+    if idx.size == 0:
+        return x[:0]
+    pad = int(0.02 * sr)
+    y = x[max(0, idx[0] - pad) : idx[-1] + pad].copy()
+    n = min(len(y) // 2, int(_FADE_S * sr))
+    if n:
+        ramp = np.linspace(0.0, 1.0, n, dtype=np.float32)
+        y[:n] *= ramp
+        y[-n:] *= ramp[::-1]
+    return y
+
+
+def stream_speech(
+    engine: Engine, voice: VoiceModel, text: str, *, speed: float = 1.0, pause_scale: float = 1.0,
+    max_chars: int = 10_000, progress: Progress | None = None,
+) -> Iterator[Chunk]:
+    """Yield one chunk per sentence as soon as it is synthesised; memory stays one sentence deep."""
+    if not 0.5 <= speed <= 2.0:
+        raise InvalidInputError(f"speed must be between 0.5 and 2.0, got {speed}", code="bad_speed")
+    if not 0.0 <= pause_scale <= 3.0:
+        raise InvalidInputError(f"pause scale must be between 0 and 3, got {pause_scale}", code="bad_pause")
+    sentences = prepare_text(text, max_chars)
+    sr = engine.sample_rate
+    for i, sentence in enumerate(sentences):
+        audio = _trim(engine.synthesize(voice, sentence, speed=speed), sr)
+        end = sentence.rstrip()[-1:]
+        pause = _PAUSES.get(end, 0.25) * pause_scale / speed
+        if i == len(sentences) - 1:
+            pause = 0.15
+        yield Chunk(i, len(sentences), sentence, np.concatenate([audio, np.zeros(int(pause * sr), np.float32)]))
+        if progress:
+            progress((i + 1) / len(sentences), f"sentence {i + 1}/{len(sentences)}")
+
+
+def synthesize_text(engine: Engine, voice: VoiceModel, text: str, **kwargs) -> np.ndarray:
+    return np.concatenate([np.zeros(int(0.1 * engine.sample_rate), np.float32)]
+                          + [c.audio for c in stream_speech(engine, voice, text, **kwargs)])

@@ -1,0 +1,404 @@
+"""The seed's API: create, list, use and delete a user's cloned voices. Async where work is heavy."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import shutil
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+
+from .analysis import SpeakerEncoder, characterise, content_hash, extract_features, score_voice, voice_features
+from .analysis.fingerprint import sample_hash
+from .audio import encode, write_wav
+from .config import Settings
+from .engines import Engine, EnrollSample, VoiceModel, get_engine
+from .errors import (
+    DuplicateVoiceError,
+    InvalidInputError,
+    LimitExceededError,
+    NotEnoughSamplesError,
+    RealVoiceError,
+    VoiceNotFoundError,
+)
+from .mix import add_background_music, apply_effects, parse_effects
+from .models import (
+    CloneResult,
+    SampleReport,
+    SpeechResult,
+    VoiceCharacteristics,
+    VoiceDetail,
+    VoiceSummary,
+)
+from .pipeline import Chunk, stream_speech
+from .samples import take_in
+from .store import Database, FileBlobStore, JobRow, SampleRow, VoiceRow
+from .store.blobs import check_id, new_id
+
+Progress = Callable[[float, str], None]
+
+_USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+MODEL_FILE = "voice.rvm.npz"
+PREVIEW_TEXT = "Hello! This is a preview of my cloned voice. I hope it sounds just like me."
+
+
+def check_user(user_id: str) -> str:
+    if not isinstance(user_id, str) or not _USER.match(user_id):
+        raise InvalidInputError("malformed user id: 1-64 letters, digits, '_', '.', '@' or '-'", code="bad_user_id")
+    return user_id
+
+
+def _user_folder(user_id: str) -> str:
+    return hashlib.sha256(user_id.encode()).hexdigest()[:24]
+
+
+class RealVoiceCloningService:
+    """Owns the settings, the store and the engine; every method checks that the voice is the user's."""
+
+    def __init__(self, home: str | Path | None = None, *, settings: Settings | None = None,
+                 engine: Engine | None = None) -> None:
+        self.settings = settings or (Settings(home=Path(home)) if home is not None else Settings())
+        self.settings.home.mkdir(parents=True, exist_ok=True)
+        self.db = Database(self.settings.db_url)
+        self.blobs = FileBlobStore(self.settings.voices_dir, self.settings.staging_dir)
+        self.blobs.sweep_staging()
+        self._engine = engine
+        self._engine_lock = threading.Lock()
+        self._voices: OrderedDict[str, VoiceModel] = OrderedDict()
+
+    # --- shared pieces -----------------------------------------------------------------------
+
+    @property
+    def engine(self) -> Engine:
+        with self._engine_lock:
+            if self._engine is None:
+                self._engine = get_engine(self.settings.engine, self.settings.cache_dir, self.settings.threads)
+            return self._engine
+
+    def _row(self, voice_id: str, user_id: str) -> VoiceRow:
+        """The user's voice, or VoiceNotFoundError; another user's voice reads exactly as missing."""
+        check_user(user_id)
+        try:
+            check_id(voice_id)
+        except InvalidInputError:
+            raise VoiceNotFoundError(f"voice {voice_id!r} not found") from None
+        with self.db.session() as s:
+            row = s.scalar(select(VoiceRow).where(VoiceRow.id == voice_id, VoiceRow.user_id == user_id))
+            if row is None:
+                raise VoiceNotFoundError(f"voice {voice_id!r} not found")
+            s.expunge(row)
+            return row
+
+    def _voice_model(self, row: VoiceRow) -> VoiceModel:
+        model = self._voices.get(row.id)
+        if model is None:
+            model = self.engine.load_voice(self.blobs.voice_dir(row.id) / row.model_file)
+            self._voices[row.id] = model
+            while len(self._voices) > 32:
+                self._voices.popitem(last=False)
+        return model
+
+    def _job(self, user_id: str, kind: str) -> tuple[str, Progress]:
+        job_id = new_id()
+        with self.db.session() as s:
+            s.add(JobRow(id=job_id, user_id=user_id, kind=kind, status="running", progress=0.0, message="queued"))
+        last = [0.0]
+
+        def update(fraction: float, message: str) -> None:
+            now = time.monotonic()
+            if now - last[0] < 0.5 and fraction < 1.0:
+                return
+            last[0] = now
+            with self.db.session() as s:
+                job = s.get(JobRow, job_id)
+                if job is not None:
+                    job.progress, job.message = round(float(fraction), 3), message
+
+        return job_id, update
+
+    def _finish_job(self, job_id: str, ok: bool, result: dict[str, Any]) -> None:
+        with self.db.session() as s:
+            job = s.get(JobRow, job_id)
+            if job is not None:
+                job.status, job.progress, job.result = ("done" if ok else "failed"), 1.0, result
+
+    def get_job(self, job_id: str, user_id: str) -> dict[str, Any]:
+        check_user(user_id)
+        with self.db.session() as s:
+            job = s.get(JobRow, job_id)
+            if job is None or job.user_id != user_id:
+                raise RealVoiceError(f"job {job_id!r} not found", code="job_not_found")
+            return {"job_id": job.id, "kind": job.kind, "status": job.status, "progress": job.progress,
+                    "message": job.message, "result": job.result}
+
+    # --- creating a voice ----------------------------------------------------------------------
+
+    async def create_user_voice_clone(
+        self, user_id: str, voice_name: str, audio_files: Sequence[str | Path], description: str = "",
+        *, progress: Progress | None = None, allow_duplicate: bool = False,
+    ) -> CloneResult:
+        """Check, clean and analyse the samples, build the voice model, and store it atomically."""
+        return await asyncio.to_thread(
+            self.create_voice, user_id, voice_name, audio_files, description,
+            progress=progress, allow_duplicate=allow_duplicate,
+        )
+
+    def create_voice(
+        self, user_id: str, voice_name: str, audio_files: Sequence[str | Path], description: str = "",
+        *, progress: Progress | None = None, allow_duplicate: bool = False,
+    ) -> CloneResult:
+        """Synchronous form of :meth:`create_user_voice_clone`."""
+        t0 = time.perf_counter()
+        reports: list[SampleReport] = []
+        job_id: str | None = None
+        try:
+            check_user(user_id)
+            name = (voice_name or "").strip()
+            if not name or len(name) > 100:
+                raise InvalidInputError("the voice name must be 1-100 characters", code="bad_voice_name")
+            if isinstance(audio_files, (str, Path)):
+                audio_files = [audio_files]
+            files = list(audio_files)
+            if len(files) > self.settings.max_samples:
+                raise LimitExceededError(
+                    f"{len(files)} files given; at most {self.settings.max_samples} per voice", code="too_many_files"
+                )
+            job_id, job_progress = self._job(user_id, "clone")
+
+            def report(fraction: float, message: str) -> None:
+                job_progress(fraction, message)
+                if progress:
+                    progress(fraction, message)
+
+            encoder = SpeakerEncoder.load()
+            intake = take_in(
+                files, max_bytes=self.settings.max_upload_bytes, max_seconds=self.settings.max_sample_seconds,
+                min_speech_s=self.settings.min_speech_seconds, embed=encoder.embed,
+                progress=lambda f, m: report(0.45 * f, m),
+            )
+            reports = intake.reports
+            if len(intake.accepted) < self.settings.min_samples:
+                raise NotEnoughSamplesError(_not_enough_message(reports, self.settings.min_samples))
+            report(0.5, "analysing the voice")
+            feats = [extract_features(s.samples, s.sample_rate) for s in intake.accepted]
+            vfeat = voice_features(feats)
+            characteristics = characterise(vfeat)
+            embeddings = [intake.embeddings[s.name] for s in intake.accepted]
+            quality = score_voice(reports, embeddings, vfeat, self.settings.min_samples)
+            fingerprint = content_hash([s.samples for s in intake.accepted])
+            centroid = np.mean(embeddings, axis=0)
+            centroid /= np.linalg.norm(centroid) + 1e-9
+            if not allow_duplicate:
+                self._refuse_duplicate(user_id, fingerprint)
+            report(0.6, "building the voice model")
+            model = self.engine.enroll(
+                [EnrollSample(s.name, s.samples, s.sample_rate, intake.embeddings[s.name]) for s in intake.accepted],
+                progress=lambda f, m: report(0.6 + 0.3 * f, m),
+            )
+            model.sample_hashes = [sample_hash(s.samples) for s in intake.accepted]
+            warnings = [f"{r.file}: {i.message}" for r in reports for i in r.issues if i.severity == "warning"]
+            if model.method == "nearest-stock":
+                warnings.append(
+                    "This voice uses the stock voice closest to your samples (method 'nearest-stock'), "
+                    "not a model fitted to your recordings; it will not sound exactly like you."
+                )
+            result = CloneResult(
+                success=True, name=name, method=model.method, engine=f"{model.engine} {model.engine_version}",
+                quality_score=quality.score, quality_tier=quality.tier, quality_breakdown=quality.breakdown,
+                characteristics=characteristics, sample_reports=reports, total_speech_s=intake.total_speech_s,
+                validation=dict(model.metrics), fingerprint=fingerprint, warnings=warnings,
+                recommendations=quality.recommendations,
+            )
+            report(0.92, "saving")
+            voice_id = self._save(user_id, name, description, model, result, centroid, files, intake)
+            result.voice_id = voice_id
+            result.elapsed_s = round(time.perf_counter() - t0, 2)
+            report(1.0, "voice ready")
+            self._finish_job(job_id, True, {"voice_id": voice_id})
+            return result
+        except RealVoiceError as exc:
+            if job_id:
+                self._finish_job(job_id, False, {"error": exc.message, "code": exc.code})
+            return CloneResult(
+                success=False, name=str(voice_name), sample_reports=reports, errors=[exc.message], error_code=exc.code,
+                recommendations=_fix_advice(reports), elapsed_s=round(time.perf_counter() - t0, 2),
+            )
+
+    def _refuse_duplicate(self, user_id: str, fingerprint: str) -> None:
+        with self.db.session() as s:
+            other = s.scalar(select(VoiceRow).where(VoiceRow.user_id == user_id, VoiceRow.fingerprint == fingerprint))
+            if other is not None:
+                raise DuplicateVoiceError(
+                    f"you already have a voice made from these recordings ({other.name!r}, id {other.id}); "
+                    "pass allow_duplicate=True to make another"
+                )
+
+    def _save(self, user_id: str, name: str, description: str, model: VoiceModel, result: CloneResult,
+              centroid: np.ndarray, files: list, intake) -> str:
+        """Write every file into a staging folder, rename it into place, then commit the rows."""
+        voice_id = new_id()
+        stage = self.blobs.staging(voice_id)
+        try:
+            sample_rows = []
+            cleaned = {s.name: s for s in intake.accepted}
+            for pos, (path, rep) in enumerate(zip(files, result.sample_reports, strict=True)):
+                original = cleaned_file = None
+                if rep.accepted:
+                    ext = re.sub(r"[^a-z0-9]", "", Path(path).suffix.lower())[:5] or "bin"
+                    original = f"originals/{pos:02d}.{ext}"
+                    (stage / "originals").mkdir(exist_ok=True)
+                    shutil.copyfile(path, stage / original)
+                    cleaned_file = f"cleaned/{pos:02d}.wav"
+                    c = cleaned[rep.file]
+                    write_wav(stage / cleaned_file, c.samples, c.sample_rate)
+                sample_rows.append(SampleRow(position=pos, filename=rep.file[:255], accepted=rep.accepted,
+                                             original_file=original, cleaned_file=cleaned_file,
+                                             report=rep.model_dump(mode="json")))
+            model.save(stage / MODEL_FILE)
+            self.engine.load_voice(stage / MODEL_FILE)  # validate what was written before it goes live
+            self.blobs.publish(voice_id)
+            with self.db.session() as s:
+                s.add(VoiceRow(
+                    id=voice_id, user_id=user_id, name=name, description=(description or "")[:2000],
+                    engine=model.engine, engine_version=model.engine_version, method=model.method,
+                    quality_score=result.quality_score, quality_tier=result.quality_tier, fingerprint=result.fingerprint,
+                    embedding=[round(float(v), 6) for v in centroid], characteristics=result.characteristics.model_dump(),
+                    report=result.model_dump(mode="json", exclude={"sample_reports", "characteristics"}),
+                    model_file=MODEL_FILE, samples=sample_rows,
+                ))
+        except BaseException:
+            self.blobs.discard(voice_id)
+            raise
+        return voice_id
+
+    # --- listing, reading, deleting ----------------------------------------------------------------
+
+    def get_user_voices(self, user_id: str) -> list[VoiceSummary]:
+        check_user(user_id)
+        with self.db.session() as s:
+            rows = s.scalars(
+                select(VoiceRow).where(VoiceRow.user_id == user_id).order_by(VoiceRow.created_at.desc())
+            ).all()
+            return [_summary(r) for r in rows]
+
+    def get_user_voice(self, voice_id: str, user_id: str) -> VoiceDetail:
+        row = self._row(voice_id, user_id)
+        with self.db.session() as s:
+            samples = s.scalars(select(SampleRow).where(SampleRow.voice_id == row.id).order_by(SampleRow.position)).all()
+            reports = [SampleReport.model_validate(x.report) for x in samples]
+        return VoiceDetail(
+            **_summary(row, len(reports)).model_dump(),
+            characteristics=VoiceCharacteristics.model_validate(row.characteristics),
+            sample_reports=reports,
+            recommendations=row.report.get("recommendations", []),
+            validation=row.report.get("validation", {}),
+            fingerprint=row.fingerprint,
+        )
+
+    def delete_user_voice(self, voice_id: str, user_id: str) -> bool:
+        """Remove the voice's rows and every file; False if the user has no such voice."""
+        try:
+            row = self._row(voice_id, user_id)
+        except VoiceNotFoundError:
+            return False
+        with self.db.session() as s:
+            obj = s.get(VoiceRow, row.id)
+            if obj is not None:
+                s.delete(obj)
+        self.blobs.discard(row.id)
+        self._voices.pop(row.id, None)
+        return True
+
+    # --- speaking ------------------------------------------------------------------------------
+
+    def stream_user_speech(self, voice_id: str, text: str, user_id: str, *, speed: float = 1.0,
+                           pause_scale: float = 1.0, progress: Progress | None = None):
+        """Sentence-by-sentence audio chunks (a generator), for streaming."""
+        row = self._row(voice_id, user_id)
+        model = self._voice_model(row)
+        return stream_speech(self.engine, model, text, speed=speed, pause_scale=pause_scale,
+                             max_chars=self.settings.max_text_chars, progress=progress)
+
+    def render(
+        self, voice_id: str, text: str, user_id: str, *, output_path: str | Path | None = None, speed: float = 1.0,
+        pause_scale: float = 1.0, background_music: bool | str | Path = False, effects: Any = None,
+        progress: Progress | None = None,
+    ) -> SpeechResult:
+        """Speak ``text`` in the voice, add music and effects, and write the file; never a traceback."""
+        t0 = time.perf_counter()
+        try:
+            chosen = parse_effects(effects)
+            chunks: list[Chunk] = list(self.stream_user_speech(voice_id, text, user_id, speed=speed,
+                                                               pause_scale=pause_scale, progress=progress))
+            sr = self.engine.sample_rate
+            audio = np.concatenate([np.zeros(int(0.1 * sr), np.float32)] + [c.audio for c in chunks])
+            speech_s = len(audio) / sr
+            synth_s = time.perf_counter() - t0
+            if chosen:
+                audio = apply_effects(audio, sr, chosen)
+            if background_music:
+                audio = add_background_music(audio, sr, self._music(background_music, sr))
+            path = Path(output_path) if output_path else self._output_path(user_id)
+            encode(path, audio, sr)
+            return SpeechResult(
+                success=True, audio_path=str(path), duration_s=round(len(audio) / sr, 3), sample_rate=sr,
+                voice_id=voice_id, text_chars=len(text), elapsed_s=round(time.perf_counter() - t0, 3),
+                real_time_factor=round(synth_s / max(speech_s, 1e-6), 3),
+                background_music=bool(background_music), effects=list(chosen),
+            )
+        except RealVoiceError as exc:
+            return SpeechResult(success=False, voice_id=voice_id, errors=[exc.message], error_code=exc.code,
+                                elapsed_s=round(time.perf_counter() - t0, 3))
+
+    def _music(self, spec: bool | str | Path, sr: int) -> np.ndarray | None:
+        if spec is True:
+            return None
+        from .audio import decode, resample
+
+        track = decode(spec, max_bytes=self.settings.max_upload_bytes, max_seconds=1800.0)
+        return resample(track.samples, track.sample_rate, sr)
+
+    def _output_path(self, user_id: str) -> Path:
+        folder = self.settings.outputs_dir / _user_folder(user_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"{time.strftime('%Y%m%d-%H%M%S')}-{new_id()[:8]}.wav"
+
+    async def generate_user_cloned_speech(self, voice_id: str, text: str, user_id: str, **kwargs: Any) -> SpeechResult:
+        """Speak ``text`` in the user's voice into a WAV file (24 kHz, 16-bit)."""
+        return await asyncio.to_thread(self.render, voice_id, text, user_id, **kwargs)
+
+    async def preview_voice(self, voice_id: str, user_id: str, **kwargs: Any) -> SpeechResult:
+        return await self.generate_user_cloned_speech(voice_id, PREVIEW_TEXT, user_id, **kwargs)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def _summary(row: VoiceRow, sample_count: int = 0) -> VoiceSummary:
+    return VoiceSummary(
+        voice_id=row.id, name=row.name, description=row.description, quality_score=row.quality_score,
+        quality_tier=row.quality_tier, method=row.method, engine=row.engine, created_at=row.created_at,
+        sample_count=sample_count,
+    )
+
+
+def _not_enough_message(reports: list[SampleReport], needed: int) -> str:
+    good = sum(r.accepted for r in reports)
+    lines = [f"Only {good} of {len(reports)} samples are usable; a voice needs at least {needed}."]
+    for r in reports:
+        if not r.accepted:
+            lines.append(f"- {r.file}: {'; '.join(r.reasons) or 'rejected'}")
+    lines.append(f"Record {needed - good} more clear sample(s) of at least 3 seconds of speech each, in a quiet room.")
+    return "\n".join(lines)
+
+
+def _fix_advice(reports: list[SampleReport]) -> list[str]:
+    return [f"Replace {r.file}: {r.reasons[0]}" for r in reports if not r.accepted and r.reasons]
