@@ -53,8 +53,14 @@ def _trim(x: np.ndarray, sr: int, threshold: float = 0.005) -> np.ndarray:
 
 
 def stream_speech(
-    engine: Engine, voice: VoiceModel, text: str, *, speed: float = 1.0, pause_scale: float = 1.0,
-    max_chars: int = 10_000, progress: Progress | None = None,
+    engine: Engine,
+    voice: VoiceModel,
+    text: str,
+    *,
+    speed: float = 1.0,
+    pause_scale: float = 1.0,
+    max_chars: int = 10_000,
+    progress: Progress | None = None,
 ) -> Iterator[Chunk]:
     """Yield one chunk per sentence as soon as it is synthesised; memory stays one sentence deep."""
     if not 0.5 <= speed <= 2.0:
@@ -75,5 +81,7 @@ def stream_speech(
 
 
 def synthesize_text(engine: Engine, voice: VoiceModel, text: str, **kwargs) -> np.ndarray:
-    return np.concatenate([np.zeros(int(0.1 * engine.sample_rate), np.float32)]
-                          + [c.audio for c in stream_speech(engine, voice, text, **kwargs)])
+    return np.concatenate(
+        [np.zeros(int(0.1 * engine.sample_rate), np.float32)]
+        + [c.audio for c in stream_speech(engine, voice, text, **kwargs)]
+    )

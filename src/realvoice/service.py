@@ -16,7 +16,14 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select
 
-from .analysis import SpeakerEncoder, characterise, content_hash, extract_features, score_voice, voice_features
+from .analysis import (
+    SpeakerEncoder,
+    characterise,
+    content_hash,
+    extract_features,
+    score_voice,
+    voice_features,
+)
 from .analysis.fingerprint import sample_hash
 from .audio import encode, write_wav
 from .config import Settings
@@ -63,8 +70,9 @@ def _user_folder(user_id: str) -> str:
 class RealVoiceCloningService:
     """Owns the settings, the store and the engine; every method checks that the voice is the user's."""
 
-    def __init__(self, home: str | Path | None = None, *, settings: Settings | None = None,
-                 engine: Engine | None = None) -> None:
+    def __init__(
+        self, home: str | Path | None = None, *, settings: Settings | None = None, engine: Engine | None = None
+    ) -> None:
         self.settings = settings or (Settings(home=Path(home)) if home is not None else Settings())
         self.settings.home.mkdir(parents=True, exist_ok=True)
         self.db = Database(self.settings.db_url)
@@ -136,24 +144,47 @@ class RealVoiceCloningService:
             job = s.get(JobRow, job_id)
             if job is None or job.user_id != user_id:
                 raise RealVoiceError(f"job {job_id!r} not found", code="job_not_found")
-            return {"job_id": job.id, "kind": job.kind, "status": job.status, "progress": job.progress,
-                    "message": job.message, "result": job.result}
+            return {
+                "job_id": job.id,
+                "kind": job.kind,
+                "status": job.status,
+                "progress": job.progress,
+                "message": job.message,
+                "result": job.result,
+            }
 
     # --- creating a voice ----------------------------------------------------------------------
 
     async def create_user_voice_clone(
-        self, user_id: str, voice_name: str, audio_files: Sequence[str | Path], description: str = "",
-        *, progress: Progress | None = None, allow_duplicate: bool = False,
+        self,
+        user_id: str,
+        voice_name: str,
+        audio_files: Sequence[str | Path],
+        description: str = "",
+        *,
+        progress: Progress | None = None,
+        allow_duplicate: bool = False,
     ) -> CloneResult:
         """Check, clean and analyse the samples, build the voice model, and store it atomically."""
         return await asyncio.to_thread(
-            self.create_voice, user_id, voice_name, audio_files, description,
-            progress=progress, allow_duplicate=allow_duplicate,
+            self.create_voice,
+            user_id,
+            voice_name,
+            audio_files,
+            description,
+            progress=progress,
+            allow_duplicate=allow_duplicate,
         )
 
     def create_voice(
-        self, user_id: str, voice_name: str, audio_files: Sequence[str | Path], description: str = "",
-        *, progress: Progress | None = None, allow_duplicate: bool = False,
+        self,
+        user_id: str,
+        voice_name: str,
+        audio_files: Sequence[str | Path],
+        description: str = "",
+        *,
+        progress: Progress | None = None,
+        allow_duplicate: bool = False,
     ) -> CloneResult:
         """Synchronous form of :meth:`create_user_voice_clone`."""
         t0 = time.perf_counter()
@@ -180,8 +211,11 @@ class RealVoiceCloningService:
 
             encoder = SpeakerEncoder.load()
             intake = take_in(
-                files, max_bytes=self.settings.max_upload_bytes, max_seconds=self.settings.max_sample_seconds,
-                min_speech_s=self.settings.min_speech_seconds, embed=encoder.embed,
+                files,
+                max_bytes=self.settings.max_upload_bytes,
+                max_seconds=self.settings.max_sample_seconds,
+                min_speech_s=self.settings.min_speech_seconds,
+                embed=encoder.embed,
                 progress=lambda f, m: report(0.45 * f, m),
             )
             reports = intake.reports
@@ -211,10 +245,19 @@ class RealVoiceCloningService:
                     "not a model fitted to your recordings; it will not sound exactly like you."
                 )
             result = CloneResult(
-                success=True, name=name, method=model.method, engine=f"{model.engine} {model.engine_version}",
-                quality_score=quality.score, quality_tier=quality.tier, quality_breakdown=quality.breakdown,
-                characteristics=characteristics, sample_reports=reports, total_speech_s=intake.total_speech_s,
-                validation=dict(model.metrics), fingerprint=fingerprint, warnings=warnings,
+                success=True,
+                name=name,
+                method=model.method,
+                engine=f"{model.engine} {model.engine_version}",
+                quality_score=quality.score,
+                quality_tier=quality.tier,
+                quality_breakdown=quality.breakdown,
+                characteristics=characteristics,
+                sample_reports=reports,
+                total_speech_s=intake.total_speech_s,
+                validation=dict(model.metrics),
+                fingerprint=fingerprint,
+                warnings=warnings,
                 recommendations=quality.recommendations,
             )
             report(0.92, "saving")
@@ -228,8 +271,13 @@ class RealVoiceCloningService:
             if job_id:
                 self._finish_job(job_id, False, {"error": exc.message, "code": exc.code})
             return CloneResult(
-                success=False, name=str(voice_name), sample_reports=reports, errors=[exc.message], error_code=exc.code,
-                recommendations=_fix_advice(reports), elapsed_s=round(time.perf_counter() - t0, 2),
+                success=False,
+                name=str(voice_name),
+                sample_reports=reports,
+                errors=[exc.message],
+                error_code=exc.code,
+                recommendations=_fix_advice(reports),
+                elapsed_s=round(time.perf_counter() - t0, 2),
             )
 
     def _refuse_duplicate(self, user_id: str, fingerprint: str) -> None:
@@ -241,8 +289,17 @@ class RealVoiceCloningService:
                     "pass allow_duplicate=True to make another"
                 )
 
-    def _save(self, user_id: str, name: str, description: str, model: VoiceModel, result: CloneResult,
-              centroid: np.ndarray, files: list, intake) -> str:
+    def _save(
+        self,
+        user_id: str,
+        name: str,
+        description: str,
+        model: VoiceModel,
+        result: CloneResult,
+        centroid: np.ndarray,
+        files: list,
+        intake,
+    ) -> str:
         """Write every file into a staging folder, rename it into place, then commit the rows."""
         voice_id = new_id()
         stage = self.blobs.staging(voice_id)
@@ -259,21 +316,39 @@ class RealVoiceCloningService:
                     cleaned_file = f"cleaned/{pos:02d}.wav"
                     c = cleaned[rep.file]
                     write_wav(stage / cleaned_file, c.samples, c.sample_rate)
-                sample_rows.append(SampleRow(position=pos, filename=rep.file[:255], accepted=rep.accepted,
-                                             original_file=original, cleaned_file=cleaned_file,
-                                             report=rep.model_dump(mode="json")))
+                sample_rows.append(
+                    SampleRow(
+                        position=pos,
+                        filename=rep.file[:255],
+                        accepted=rep.accepted,
+                        original_file=original,
+                        cleaned_file=cleaned_file,
+                        report=rep.model_dump(mode="json"),
+                    )
+                )
             model.save(stage / MODEL_FILE)
             self.engine.load_voice(stage / MODEL_FILE)  # validate what was written before it goes live
             self.blobs.publish(voice_id)
             with self.db.session() as s:
-                s.add(VoiceRow(
-                    id=voice_id, user_id=user_id, name=name, description=(description or "")[:2000],
-                    engine=model.engine, engine_version=model.engine_version, method=model.method,
-                    quality_score=result.quality_score, quality_tier=result.quality_tier, fingerprint=result.fingerprint,
-                    embedding=[round(float(v), 6) for v in centroid], characteristics=result.characteristics.model_dump(),
-                    report=result.model_dump(mode="json", exclude={"sample_reports", "characteristics"}),
-                    model_file=MODEL_FILE, samples=sample_rows,
-                ))
+                s.add(
+                    VoiceRow(
+                        id=voice_id,
+                        user_id=user_id,
+                        name=name,
+                        description=(description or "")[:2000],
+                        engine=model.engine,
+                        engine_version=model.engine_version,
+                        method=model.method,
+                        quality_score=result.quality_score,
+                        quality_tier=result.quality_tier,
+                        fingerprint=result.fingerprint,
+                        embedding=[round(float(v), 6) for v in centroid],
+                        characteristics=(result.characteristics or VoiceCharacteristics()).model_dump(),
+                        report=result.model_dump(mode="json", exclude={"sample_reports", "characteristics"}),
+                        model_file=MODEL_FILE,
+                        samples=sample_rows,
+                    )
+                )
         except BaseException:
             self.blobs.discard(voice_id)
             raise
@@ -292,7 +367,9 @@ class RealVoiceCloningService:
     def get_user_voice(self, voice_id: str, user_id: str) -> VoiceDetail:
         row = self._row(voice_id, user_id)
         with self.db.session() as s:
-            samples = s.scalars(select(SampleRow).where(SampleRow.voice_id == row.id).order_by(SampleRow.position)).all()
+            samples = s.scalars(
+                select(SampleRow).where(SampleRow.voice_id == row.id).order_by(SampleRow.position)
+            ).all()
             reports = [SampleReport.model_validate(x.report) for x in samples]
         return VoiceDetail(
             **_summary(row, len(reports)).model_dump(),
@@ -319,25 +396,51 @@ class RealVoiceCloningService:
 
     # --- speaking ------------------------------------------------------------------------------
 
-    def stream_user_speech(self, voice_id: str, text: str, user_id: str, *, speed: float = 1.0,
-                           pause_scale: float = 1.0, progress: Progress | None = None):
+    def stream_user_speech(
+        self,
+        voice_id: str,
+        text: str,
+        user_id: str,
+        *,
+        speed: float = 1.0,
+        pause_scale: float = 1.0,
+        progress: Progress | None = None,
+    ):
         """Sentence-by-sentence audio chunks (a generator), for streaming."""
         row = self._row(voice_id, user_id)
         model = self._voice_model(row)
-        return stream_speech(self.engine, model, text, speed=speed, pause_scale=pause_scale,
-                             max_chars=self.settings.max_text_chars, progress=progress)
+        return stream_speech(
+            self.engine,
+            model,
+            text,
+            speed=speed,
+            pause_scale=pause_scale,
+            max_chars=self.settings.max_text_chars,
+            progress=progress,
+        )
 
     def render(
-        self, voice_id: str, text: str, user_id: str, *, output_path: str | Path | None = None, speed: float = 1.0,
-        pause_scale: float = 1.0, background_music: bool | str | Path = False, effects: Any = None,
+        self,
+        voice_id: str,
+        text: str,
+        user_id: str,
+        *,
+        output_path: str | Path | None = None,
+        speed: float = 1.0,
+        pause_scale: float = 1.0,
+        background_music: bool | str | Path = False,
+        effects: Any = None,
         progress: Progress | None = None,
     ) -> SpeechResult:
         """Speak ``text`` in the voice, add music and effects, and write the file; never a traceback."""
         t0 = time.perf_counter()
         try:
             chosen = parse_effects(effects)
-            chunks: list[Chunk] = list(self.stream_user_speech(voice_id, text, user_id, speed=speed,
-                                                               pause_scale=pause_scale, progress=progress))
+            chunks: list[Chunk] = list(
+                self.stream_user_speech(
+                    voice_id, text, user_id, speed=speed, pause_scale=pause_scale, progress=progress
+                )
+            )
             sr = self.engine.sample_rate
             audio = np.concatenate([np.zeros(int(0.1 * sr), np.float32)] + [c.audio for c in chunks])
             speech_s = len(audio) / sr
@@ -349,17 +452,28 @@ class RealVoiceCloningService:
             path = Path(output_path) if output_path else self._output_path(user_id)
             encode(path, audio, sr)
             return SpeechResult(
-                success=True, audio_path=str(path), duration_s=round(len(audio) / sr, 3), sample_rate=sr,
-                voice_id=voice_id, text_chars=len(text), elapsed_s=round(time.perf_counter() - t0, 3),
+                success=True,
+                audio_path=str(path),
+                duration_s=round(len(audio) / sr, 3),
+                sample_rate=sr,
+                voice_id=voice_id,
+                text_chars=len(text),
+                elapsed_s=round(time.perf_counter() - t0, 3),
                 real_time_factor=round(synth_s / max(speech_s, 1e-6), 3),
-                background_music=bool(background_music), effects=list(chosen),
+                background_music=bool(background_music),
+                effects=list(chosen),
             )
         except RealVoiceError as exc:
-            return SpeechResult(success=False, voice_id=voice_id, errors=[exc.message], error_code=exc.code,
-                                elapsed_s=round(time.perf_counter() - t0, 3))
+            return SpeechResult(
+                success=False,
+                voice_id=voice_id,
+                errors=[exc.message],
+                error_code=exc.code,
+                elapsed_s=round(time.perf_counter() - t0, 3),
+            )
 
     def _music(self, spec: bool | str | Path, sr: int) -> np.ndarray | None:
-        if spec is True:
+        if isinstance(spec, bool):
             return None
         from .audio import decode, resample
 
@@ -384,8 +498,14 @@ class RealVoiceCloningService:
 
 def _summary(row: VoiceRow, sample_count: int = 0) -> VoiceSummary:
     return VoiceSummary(
-        voice_id=row.id, name=row.name, description=row.description, quality_score=row.quality_score,
-        quality_tier=row.quality_tier, method=row.method, engine=row.engine, created_at=row.created_at,
+        voice_id=row.id,
+        name=row.name,
+        description=row.description,
+        quality_score=row.quality_score,
+        quality_tier=row.quality_tier,
+        method=row.method,
+        engine=row.engine,
+        created_at=row.created_at,
         sample_count=sample_count,
     )
 

@@ -71,7 +71,9 @@ def extract_features(x: np.ndarray, sr: int, *, floor: float = 60.0, ceiling: fl
         f0_std = float(np.std(semis))
     else:
         f0_med = f0_p5 = f0_p95 = f0_std = 0.0
-    formant = snd.to_formant_burg(time_step=0.01, max_number_of_formants=5, maximum_formant=5000 if f0_med < 165 else 5500)
+    formant = snd.to_formant_burg(
+        time_step=0.01, max_number_of_formants=5, maximum_formant=5000 if f0_med < 165 else 5500
+    )
     times = pitch.xs()[f0 > 0]
     fs = [[formant.get_value_at_time(k, t) for t in times] for k in (1, 2, 3)]
     f1, f2, f3 = (_nanmed(v) for v in fs)
@@ -128,7 +130,9 @@ def voice_features(per_sample: list[SampleFeatures]) -> VoiceFeatures:
         f0_p5=float(np.percentile(f0_all, 5)) if f0_all.size else 0.0,
         f0_p95=float(np.percentile(f0_all, 95)) if f0_all.size else 0.0,
         formants=(
-            _nanmed(s.f1 for s in per_sample), _nanmed(s.f2 for s in per_sample), _nanmed(s.f3 for s in per_sample),
+            _nanmed(s.f1 for s in per_sample),
+            _nanmed(s.f2 for s in per_sample),
+            _nanmed(s.f3 for s in per_sample),
         ),
         hnr_db=_nanmed(s.hnr_db for s in per_sample),
         jitter_percent=_nanmed(s.jitter_percent for s in per_sample),

@@ -67,14 +67,20 @@ def score_voice(
 
 
 def _advice(
-    b: QualityBreakdown, accepted: list[SampleReport], sims: list[float], speech: float, min_samples: int,
+    b: QualityBreakdown,
+    accepted: list[SampleReport],
+    sims: list[float],
+    speech: float,
+    min_samples: int,
     reports: list[SampleReport],
 ) -> list[str]:
     tips: list[str] = []
     if speech < GOOD_SPEECH_S:
         more = max(1, int(np.ceil((GOOD_SPEECH_S - speech) / 6.0)))
-        tips.append(f"Record {more} more sample{'s' if more > 1 else ''} of about 6 s each "
-                    f"({speech:.0f} s of speech so far; {GOOD_SPEECH_S:.0f} s is ideal).")
+        tips.append(
+            f"Record {more} more sample{'s' if more > 1 else ''} of about 6 s each "
+            f"({speech:.0f} s of speech so far; {GOOD_SPEECH_S:.0f} s is ideal)."
+        )
     noisy = [r.file for r in accepted if r.metrics.snr_db < 25]
     if noisy:
         tips.append(f"Re-record {', '.join(noisy)} in a quieter room (background noise is audible).")

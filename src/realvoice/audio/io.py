@@ -70,14 +70,16 @@ def decode(path: str | os.PathLike[str], *, max_bytes: int, max_seconds: float) 
                     f"{name}: the recording is {declared:.0f} s long; the limit is {max_seconds:.0f} s.",
                     code="too_long",
                 )
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate or None)
+        # Planar float in the stream's own layout; channels are averaged here (FFmpeg's mono downmix sums them).
+        resampler = av.AudioResampler(format="fltp", layout=stream.layout.name if stream.layout else None,
+                                      rate=rate or None)
         parts: list[np.ndarray] = []
         total = 0
         try:
             for frame in container.decode(stream):
                 rate = rate or frame.sample_rate
                 for out in resampler.resample(frame):
-                    arr = out.to_ndarray().reshape(-1)
+                    arr = out.to_ndarray().mean(axis=0)
                     parts.append(arr)
                     total += len(arr)
                 if rate and total > max_seconds * rate:
@@ -85,7 +87,7 @@ def decode(path: str | os.PathLike[str], *, max_bytes: int, max_seconds: float) 
                         f"{name}: the recording is longer than the {max_seconds:.0f} s limit.", code="too_long"
                     )
             for out in resampler.resample(None):
-                parts.append(out.to_ndarray().reshape(-1))
+                parts.append(out.to_ndarray().mean(axis=0))
         except LimitExceededError:
             raise
         except Exception as exc:

@@ -31,8 +31,14 @@ def _service(home: Path | None):
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("[bold]{task.description:<34}"), BarColumn(), TaskProgressColumn(),
-                    TimeElapsedColumn(), console=console, transient=False)
+    return Progress(
+        TextColumn("[bold]{task.description:<34}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
 
 
 def _run_with_bar(label: str, fn):
@@ -57,8 +63,14 @@ def print_clone_report(r: CloneResult) -> None:
     for col in ("file", "verdict", "speech s", "SNR dB", "quality", "reasons"):
         table.add_column(col)
     for s in r.sample_reports:
-        table.add_row(s.file, "[green]accepted" if s.accepted else "[red]rejected", f"{s.metrics.speech_s:.1f}",
-                      f"{s.metrics.snr_db:.0f}", f"{s.quality:.0f}", "; ".join(s.reasons) or "-")
+        table.add_row(
+            s.file,
+            "[green]accepted" if s.accepted else "[red]rejected",
+            f"{s.metrics.speech_s:.1f}",
+            f"{s.metrics.snr_db:.0f}",
+            f"{s.quality:.0f}",
+            "; ".join(s.reasons) or "-",
+        )
     console.print(table)
     if not r.success:
         console.print(f"[red]Voice not created ({r.error_code}):[/red]\n" + "\n".join(r.errors))
@@ -67,9 +79,11 @@ def print_clone_report(r: CloneResult) -> None:
         console.print(f"[bold green]Voice created:[/bold green] {r.voice_id}  ({r.name})")
         console.print(f"Quality: [bold]{r.quality_score:.0f}/100[/bold] ({r.quality_tier})  {r.quality_breakdown}")
         if c:
-            console.print(f"Voice: {c.gender} ({c.gender_confidence:.0%}), {c.age_band} (estimate, "
-                          f"{c.age_confidence:.0%}), tone {', '.join(c.tone)}, pitch {c.pitch_hz:.0f} Hz, "
-                          f"{c.speaking_rate_sps:.1f} syllables/s")
+            console.print(
+                f"Voice: {c.gender} ({c.gender_confidence:.0%}), {c.age_band} (estimate, "
+                f"{c.age_confidence:.0%}), tone {', '.join(c.tone)}, pitch {c.pitch_hz:.0f} Hz, "
+                f"{c.speaking_rate_sps:.1f} syllables/s"
+            )
         console.print(f"Method: {r.method} on {r.engine}; validation {r.validation}")
         console.print(f"Speech used: {r.total_speech_s:.1f} s in {r.elapsed_s:.1f} s")
     for w in r.warnings:
@@ -81,8 +95,10 @@ def print_clone_report(r: CloneResult) -> None:
 def _print_speech(r: SpeechResult) -> None:
     if not r.success:
         _fail(f"{'; '.join(r.errors)} ({r.error_code})")
-    console.print(f"[green]wrote[/green] {r.audio_path}  ({r.duration_s:.1f} s at {r.sample_rate} Hz, "
-                  f"synthesis RTF {r.real_time_factor:.2f})")
+    console.print(
+        f"[green]wrote[/green] {r.audio_path}  ({r.duration_s:.1f} s at {r.sample_rate} Hz, "
+        f"synthesis RTF {r.real_time_factor:.2f})"
+    )
 
 
 @voices.command("create")
@@ -96,8 +112,10 @@ def voices_create(
 ) -> None:
     """Check, clean and analyse the recordings and build a voice."""
     svc = _service(home)
-    result = _run_with_bar("cloning", lambda cb: svc.create_voice(
-        user, name, files, description, progress=cb, allow_duplicate=allow_duplicate))
+    result = _run_with_bar(
+        "cloning",
+        lambda cb: svc.create_voice(user, name, files, description, progress=cb, allow_duplicate=allow_duplicate),
+    )
     print_clone_report(result)
     if not result.success:
         raise typer.Exit(2)
@@ -111,8 +129,14 @@ def voices_list(user: UserOpt = "local", home: HomeOpt = None) -> None:
     for col in ("id", "name", "quality", "tier", "method", "created"):
         table.add_column(col)
     for v in rows:
-        table.add_row(v.voice_id, v.name, f"{v.quality_score:.0f}", v.quality_tier, v.method,
-                      v.created_at.strftime("%Y-%m-%d %H:%M"))
+        table.add_row(
+            v.voice_id,
+            v.name,
+            f"{v.quality_score:.0f}",
+            v.quality_tier,
+            v.method,
+            v.created_at.strftime("%Y-%m-%d %H:%M"),
+        )
     console.print(table if rows else "No voices yet. Create one with: realvoice voices create FILES...")
 
 
@@ -144,15 +168,21 @@ def say(
     output: Annotated[Path, typer.Option("--output", "-o", help=".wav, .flac, .ogg or .mp3")] = Path("out.wav"),
     speed: float = 1.0,
     music: Annotated[bool, typer.Option("--music", help="Add a background music bed.")] = False,
-    effect: Annotated[list[str] | None, typer.Option("--effect", "-e", help="reverb, echo, compression, eq, normalize")] = None,
+    effect: Annotated[
+        list[str] | None, typer.Option("--effect", "-e", help="reverb, echo, compression, eq, normalize")
+    ] = None,
     home: HomeOpt = None,
 ) -> None:
     """Speak text in a voice."""
     if text == "-":
         text = sys.stdin.read()
     svc = _service(home)
-    result = _run_with_bar("speaking", lambda cb: svc.render(
-        voice, text, user, output_path=output, speed=speed, background_music=music, effects=effect, progress=cb))
+    result = _run_with_bar(
+        "speaking",
+        lambda cb: svc.render(
+            voice, text, user, output_path=output, speed=speed, background_music=music, effects=effect, progress=cb
+        ),
+    )
     _print_speech(result)
 
 
@@ -176,17 +206,31 @@ def demo(
     for f in files:
         console.print(f"  sample: {f}")
     svc = _service(home)
-    result = _run_with_bar("cloning", lambda cb: svc.create_voice("demo", "Demo voice", files, progress=cb,
-                                                                   allow_duplicate=True))
+    result = _run_with_bar(
+        "cloning", lambda cb: svc.create_voice("demo", "Demo voice", files, progress=cb, allow_duplicate=True)
+    )
     print_clone_report(result)
     if not result.success:
         raise typer.Exit(2)
-    speech = _run_with_bar("speaking", lambda cb: svc.render(
-        result.voice_id, DEMO_PARAGRAPH, "demo", output_path=out / "cloned_speech.wav", progress=cb))
+    speech = _run_with_bar(
+        "speaking",
+        lambda cb: svc.render(
+            result.voice_id, DEMO_PARAGRAPH, "demo", output_path=out / "cloned_speech.wav", progress=cb
+        ),
+    )
     _print_speech(speech)
-    produced = _run_with_bar("mixing", lambda cb: svc.render(
-        result.voice_id, DEMO_PARAGRAPH, "demo", output_path=out / "cloned_speech_produced.wav",
-        background_music=True, effects=["eq", "compression", "reverb", "normalize"], progress=cb))
+    produced = _run_with_bar(
+        "mixing",
+        lambda cb: svc.render(
+            result.voice_id,
+            DEMO_PARAGRAPH,
+            "demo",
+            output_path=out / "cloned_speech_produced.wav",
+            background_music=True,
+            effects=["eq", "compression", "reverb", "normalize"],
+            progress=cb,
+        ),
+    )
     _print_speech(produced)
     console.print(f"[bold]Done in {time.perf_counter() - t0:.0f} s.[/bold] Listen to {speech.audio_path}")
 

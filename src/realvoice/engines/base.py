@@ -60,7 +60,7 @@ class VoiceModel:
         """Write atomically: temp file in the same folder, fsync, rename."""
         buf = io.BytesIO()
         header = np.frombuffer(json.dumps(self.header()).encode(), dtype=np.uint8)
-        np.savez(buf, __header__=header, **self.arrays)
+        np.savez(buf, __header__=header, **self.arrays)  # type: ignore[arg-type]
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".model.", suffix=".tmp", dir=path.parent)
         try:

@@ -21,7 +21,9 @@ EFFECTS: dict[str, dict[str, float]] = {
 _ORDER = ("eq", "compression", "echo", "reverb", "normalize")
 
 
-def parse_effects(effects: Sequence[str] | Mapping[str, Mapping[str, Any] | None] | None) -> dict[str, dict[str, float]]:
+def parse_effects(
+    effects: Sequence[str] | Mapping[str, Mapping[str, Any] | None] | None,
+) -> dict[str, dict[str, float]]:
     """Accept ["reverb", "eq"] or {"reverb": {"room_size": 0.4}}; reject unknown names and parameters."""
     if not effects:
         return {}
@@ -62,13 +64,22 @@ def apply_effects(x: np.ndarray, sr: int, effects: Mapping[str, Mapping[str, flo
                 pb.HighShelfFilter(cutoff_frequency_hz=8000.0, gain_db=p["air_gain_db"]),
             ]
         elif name == "compression":
-            chain.append(pb.Compressor(threshold_db=p["threshold_db"], ratio=p["ratio"],
-                                       attack_ms=p["attack_ms"], release_ms=p["release_ms"]))
+            chain.append(
+                pb.Compressor(
+                    threshold_db=p["threshold_db"],
+                    ratio=p["ratio"],
+                    attack_ms=p["attack_ms"],
+                    release_ms=p["release_ms"],
+                )
+            )
         elif name == "echo":
             chain.append(pb.Delay(delay_seconds=p["delay_seconds"], feedback=p["feedback"], mix=p["mix"]))
         elif name == "reverb":
-            chain.append(pb.Reverb(room_size=p["room_size"], wet_level=p["wet_level"],
-                                   dry_level=p["dry_level"], damping=p["damping"]))
+            chain.append(
+                pb.Reverb(
+                    room_size=p["room_size"], wet_level=p["wet_level"], dry_level=p["dry_level"], damping=p["damping"]
+                )
+            )
     if chain:
         tail = int(sr * (0.6 if {"echo", "reverb"} & set(effects) else 0.0))
         y = pb.Pedalboard(chain)(np.pad(y, (0, tail)), sr).astype(np.float32)

@@ -8,11 +8,11 @@ import numpy as np
 from scipy.signal import butter, sosfiltfilt
 
 from ..audio import Audio, loudness_lufs, normalize_loudness, resample
-from .validate import estimate_snr
 from .vad import speech_mask, speech_segments
+from .validate import estimate_snr
 
 INTERNAL_RATE = 24000  # the synthesis engine's rate: everything downstream works at it
-TARGET_LUFS = -20.0
+TARGET_LUFS = -23.0  # EBU R128
 MARGIN_S = 0.15
 DENOISE_BELOW_SNR_DB = 30.0  # clean studio speech is left alone; gating only where noise is audible
 

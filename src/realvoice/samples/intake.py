@@ -118,7 +118,8 @@ def _check_speakers(result: IntakeResult, cleaned: dict[int, CleanedSample], emb
         result.reports[i].speaker_similarity = round(sim, 3)
         if sim < SAME_SPEAKER_MIN:
             _reject(
-                result.reports[i], "different_speaker",
+                result.reports[i],
+                "different_speaker",
                 f"This sounds like a different person than the other samples (similarity {sim:.2f}); "
                 "use recordings of one speaker only.",
             )

@@ -34,8 +34,13 @@ def speech_segments(x: np.ndarray, sr: int, *, threshold: float = 0.5) -> list[t
     with _lock:  # the ONNX wrapper keeps recurrent state: one caller at a time
         model.reset_states()
         stamps = get_speech_timestamps(
-            torch.from_numpy(np.ascontiguousarray(y)), model, sampling_rate=16000, threshold=threshold,
-            min_speech_duration_ms=120, min_silence_duration_ms=150, speech_pad_ms=30,
+            torch.from_numpy(np.ascontiguousarray(y)),
+            model,
+            sampling_rate=16000,
+            threshold=threshold,
+            min_speech_duration_ms=120,
+            min_silence_duration_ms=150,
+            speech_pad_ms=30,
         )
     return [(s["start"] / 16000.0, s["end"] / 16000.0) for s in stamps]
 

@@ -72,7 +72,9 @@ def estimate_bandwidth(x: np.ndarray, sr: int) -> float:
 
 def measure(audio: Audio, *, min_speech_s: float) -> Measured:
     """Measure levels, clipping, speech, SNR and bandwidth, and list what is wrong."""
-    x, sr = audio.samples, audio.sample_rate
+    sr = audio.sample_rate
+    dc = float(np.mean(audio.samples)) if len(audio.samples) else 0.0
+    x = audio.samples - dc  # levels and SNR are judged without the offset, which cleaning removes
     peak = float(np.max(np.abs(x))) if len(x) else 0.0
     segments = speech_segments(x, sr) if peak > 10 ** (SILENT_PEAK_DB / 20) else []
     mask = speech_mask(len(x), sr, segments)
@@ -85,7 +87,7 @@ def measure(audio: Audio, *, min_speech_s: float) -> Measured:
         format=audio.format,
         rms_dbfs=round(rms_dbfs(x), 2),
         peak_dbfs=round(db(peak), 2),
-        clipped_ratio=float(np.mean(np.abs(x) >= 0.999)) if len(x) else 0.0,
+        clipped_ratio=float(np.mean(np.abs(audio.samples) >= 0.999)) if len(x) else 0.0,
         snr_db=round(estimate_snr(x, sr, mask), 2),
         bandwidth_hz=round(estimate_bandwidth(x, sr), 1),
     )
@@ -99,28 +101,45 @@ def measure(audio: Audio, *, min_speech_s: float) -> Measured:
         return Measured(m, segments, issues)
     loud_s = float(np.sum(_frame_energies(x, sr) > 10 ** (QUIET_RMS_DB / 10))) * 0.02
     if speech_s < 0.3 and loud_s > 1.0 or (loud_s > 2.0 and speech_s < NOT_SPEECH_RATIO * loud_s):
-        add("not_speech", "error", "No speech was found: this sounds like music, a tone or noise. Record yourself talking.")
+        add(
+            "not_speech",
+            "error",
+            "No speech was found: this sounds like music, a tone or noise. Record yourself talking.",
+        )
     elif speech_s < min_speech_s:
         add(
-            "too_short", "error",
+            "too_short",
+            "error",
             f"Only {speech_s:.1f} s of speech; each sample needs at least {min_speech_s:.0f} s. Read a full sentence.",
         )
     if m.clipped_ratio >= CLIP_ERROR:
-        add("clipped", "error", "The recording is distorted (clipped); move away from the microphone or lower its gain.")
+        add(
+            "clipped", "error", "The recording is distorted (clipped); move away from the microphone or lower its gain."
+        )
     elif m.clipped_ratio >= CLIP_WARN:
         add("slightly_clipped", "warning", "A few peaks are clipped; lower the microphone gain a little.")
     if m.rms_dbfs < QUIET_RMS_DB and not issues:
         add("too_quiet", "warning", "The recording is very quiet; speak closer to the microphone.")
-    if abs(float(np.mean(x))) > 0.05:
+    if abs(dc) > 0.05:
         add("dc_offset", "warning", "The signal has a DC offset (a faulty input); it was removed during cleaning.")
     if segments and m.snr_db < NOISY_ERROR_DB:
         add("noisy", "error", f"Too much background noise (SNR {m.snr_db:.0f} dB); record in a quieter room.")
     elif segments and m.snr_db < NOISY_WARN_DB:
-        add("some_noise", "warning", f"Audible background noise (SNR {m.snr_db:.0f} dB); a quieter room will sound better.")
+        add(
+            "some_noise",
+            "warning",
+            f"Audible background noise (SNR {m.snr_db:.0f} dB); a quieter room will sound better.",
+        )
     if sr < LOW_RATE:
-        add("low_sample_rate", "warning", f"Sample rate {sr} Hz is low; record at 16 kHz or more (44.1/48 kHz is best).")
+        add(
+            "low_sample_rate", "warning", f"Sample rate {sr} Hz is low; record at 16 kHz or more (44.1/48 kHz is best)."
+        )
     elif m.bandwidth_hz < NARROW_BAND_HZ:
-        add("narrow_bandwidth", "warning", "The audio sounds like a phone call (no high frequencies); use a better microphone.")
+        add(
+            "narrow_bandwidth",
+            "warning",
+            "The audio sounds like a phone call (no high frequencies); use a better microphone.",
+        )
     return Measured(m, segments, issues)
 
 

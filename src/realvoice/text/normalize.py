@@ -8,12 +8,33 @@ import unicodedata
 from num2words import num2words
 
 _ABBREVIATIONS = {
-    "Dr.": "Doctor", "Mr.": "Mister", "Mrs.": "Missus", "Ms.": "Miz", "Prof.": "Professor", "St.": "Saint",
-    "Jr.": "Junior", "Sr.": "Senior", "vs.": "versus", "etc.": "et cetera", "e.g.": "for example",
-    "i.e.": "that is", "approx.": "approximately", "Mt.": "Mount", "No.": "number",
+    "Dr.": "Doctor",
+    "Mr.": "Mister",
+    "Mrs.": "Missus",
+    "Ms.": "Miz",
+    "Prof.": "Professor",
+    "St.": "Saint",
+    "Jr.": "Junior",
+    "Sr.": "Senior",
+    "vs.": "versus",
+    "etc.": "et cetera",
+    "e.g.": "for example",
+    "i.e.": "that is",
+    "approx.": "approximately",
+    "Mt.": "Mount",
+    "No.": "number",
 }
-_SYMBOLS = {"&": " and ", "%": " percent", "+": " plus ", "=": " equals ", "@": " at ", "#": " number ",
-            "°C": " degrees Celsius", "°F": " degrees Fahrenheit", "°": " degrees"}
+_SYMBOLS = {
+    "&": " and ",
+    "%": " percent",
+    "+": " plus ",
+    "=": " equals ",
+    "@": " at ",
+    "#": " number ",
+    "°C": " degrees Celsius",
+    "°F": " degrees Fahrenheit",
+    "°": " degrees",
+}
 _CURRENCIES = {"$": ("dollar", "cent"), "£": ("pound", "penny"), "€": ("euro", "cent")}
 
 
@@ -71,6 +92,6 @@ def normalize(text: str) -> str:
     t = re.sub(r"(\d)\s?%", r"\1 percent", t)
     for sym, word in _SYMBOLS.items():
         t = t.replace(sym, word)
-    t = re.sub(r"\d[\d,]*(?:\.\d+)?", _number, t)
+    t = re.sub(r"\d+(?:,\d{3})*(?:\.\d+)?", _number, t)
     t = re.sub(r"[ \t]+", " ", t)
     return t.strip()

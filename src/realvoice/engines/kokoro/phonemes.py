@@ -9,10 +9,34 @@ from functools import lru_cache
 # Diphthongs and affricates become single letters (A=eɪ, I=aɪ, W=aʊ, Y=ɔɪ, O=oʊ).
 _E2M = sorted(
     {
-        "ʔˌn̩": "tᵊn", "ʔn̩": "tᵊn", "ʔn": "tᵊn", "ʔ": "t",
-        "a^ɪ": "I", "a^ʊ": "W", "d^ʒ": "ʤ", "e^ɪ": "A", "e": "A", "t^ʃ": "ʧ", "ɔ^ɪ": "Y", "o^ʊ": "O",
-        "ə^ʊ": "O", "ɪ^ə": "iə", "ə^l": "ᵊl", "r": "ɹ", "x": "k", "ç": "k", "ɐ": "ə", "ɚ": "əɹ",
-        "ɬ": "l", "ʲ": "", "ɜːɹ": "ɜɹ", "ɜː": "ɜɹ", "ː": "", "^": "", "n̩": "ᵊn", "l̩": "ᵊl",
+        "ʔˌn̩": "tᵊn",
+        "ʔn̩": "tᵊn",
+        "ʔn": "tᵊn",
+        "ʔ": "t",
+        "a^ɪ": "I",
+        "a^ʊ": "W",
+        "d^ʒ": "ʤ",
+        "e^ɪ": "A",
+        "e": "A",
+        "t^ʃ": "ʧ",
+        "ɔ^ɪ": "Y",
+        "o^ʊ": "O",
+        "ə^ʊ": "O",
+        "ɪ^ə": "iə",
+        "ə^l": "ᵊl",
+        "r": "ɹ",
+        "x": "k",
+        "ç": "k",
+        "ɐ": "ə",
+        "ɚ": "əɹ",
+        "ɬ": "l",
+        "ʲ": "",
+        "ɜːɹ": "ɜɹ",
+        "ɜː": "ɜɹ",
+        "ː": "",
+        "^": "",
+        "n̩": "ᵊn",
+        "l̩": "ᵊl",
     }.items(),
     key=lambda kv: -len(kv[0]),
 )
@@ -37,7 +61,10 @@ class Phonemizer:
                 EspeakWrapper.set_library(espeakng_loader.get_library_path())
                 EspeakWrapper.set_data_path(espeakng_loader.get_data_path())
                 Phonemizer._backend = EspeakBackend(
-                    self.language, preserve_punctuation=True, with_stress=True, tie="^",
+                    self.language,
+                    preserve_punctuation=True,
+                    with_stress=True,
+                    tie="^",
                     language_switch="remove-flags",
                 )
         return Phonemizer._backend

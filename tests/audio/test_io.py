@@ -1,0 +1,65 @@
+import numpy as np
+import pytest
+import soundfile as sf
+
+from realvoice.audio import decode, encode, loudness_lufs, normalize_loudness, resample
+from realvoice.errors import InvalidSampleError, LimitExceededError
+
+LIMITS = {"max_bytes": 50_000_000, "max_seconds": 300.0}
+
+
+def _tone(sr=16000, seconds=1.0, hz=220.0):
+    t = np.arange(int(sr * seconds)) / sr
+    return (0.3 * np.sin(2 * np.pi * hz * t)).astype(np.float32)
+
+
+@pytest.mark.parametrize("ext", [".wav", ".flac", ".ogg", ".mp3"])
+def test_decodes_every_output_format_back(tmp_path, ext):
+    x = _tone(24000, 1.5)
+    path = encode(tmp_path / f"a{ext}", x, 24000)
+    audio = decode(path, **LIMITS)
+    assert abs(audio.duration_s - 1.5) < 0.1
+    assert abs(np.sqrt(np.mean(audio.samples**2)) - 0.3 / np.sqrt(2)) < 0.03
+
+
+@pytest.mark.parametrize("subtype", ["PCM_U8", "PCM_16", "PCM_24", "PCM_32", "FLOAT"])
+def test_wav_bit_depths_and_stereo(tmp_path, subtype):
+    x = _tone(44100, 1.0)
+    sf.write(tmp_path / "s.wav", np.stack([x, x], axis=1), 44100, subtype=subtype)
+    audio = decode(tmp_path / "s.wav", **LIMITS)
+    assert audio.channels == 2 and audio.sample_rate == 44100
+    assert np.max(np.abs(audio.samples)) == pytest.approx(0.3, abs=0.02)
+
+
+def test_format_comes_from_content_not_name(tmp_path):
+    path = tmp_path / "really_flac.wav"
+    sf.write(path, _tone(), 16000, format="FLAC")
+    assert decode(path, **LIMITS).format == "flac"
+
+
+def test_limits_are_enforced_before_decoding(tmp_path):
+    sf.write(tmp_path / "long.wav", np.zeros(16000 * 20, np.float32), 16000)
+    with pytest.raises(LimitExceededError) as e:
+        decode(tmp_path / "long.wav", max_bytes=50_000_000, max_seconds=10)
+    assert e.value.code == "too_long"
+    with pytest.raises(LimitExceededError) as e:
+        decode(tmp_path / "long.wav", max_bytes=1000, max_seconds=300)
+    assert e.value.code == "file_too_large"
+
+
+@pytest.mark.parametrize(
+    "content,code", [(b"", "empty_file"), (b"RIFF", "unreadable"), (bytes(range(256)) * 40, "unreadable")]
+)
+def test_bad_files_raise_specific_errors(tmp_path, content, code):
+    (tmp_path / "bad.wav").write_bytes(content)
+    with pytest.raises(InvalidSampleError) as e:
+        decode(tmp_path / "bad.wav", **LIMITS)
+    assert e.value.code == code
+
+
+def test_resample_and_loudness():
+    x = _tone(16000, 2.0)
+    y = resample(x, 16000, 24000)
+    assert len(y) == 48000
+    z = normalize_loudness(y, 24000, -23.0)
+    assert loudness_lufs(z, 24000) == pytest.approx(-23.0, abs=0.5)

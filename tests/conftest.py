@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def piper_samples(tmp_path_factory) -> list[Path]:
+    """Six enrollment recordings of the Piper 'joe' voice (a voice Kokoro does not have)."""
+    from realvoice.demo import make_piper_samples
+
+    return make_piper_samples(tmp_path_factory.mktemp("piper"))
+
+
+@pytest.fixture(scope="session")
+def service(tmp_path_factory):
+    from realvoice import RealVoiceCloningService
+
+    svc = RealVoiceCloningService(tmp_path_factory.mktemp("home"))
+    yield svc
+    svc.close()
+
+
+@pytest.fixture(scope="session")
+def alice_voice(service, piper_samples):
+    """One voice cloned through the seed API, shared by the end-to-end tests."""
+    import asyncio
+
+    result = asyncio.run(service.create_user_voice_clone("alice", "Joe", piper_samples, "demo voice"))
+    assert result.success, result.errors
+    return result

@@ -1,0 +1,48 @@
+"""Signals and paths shared by the tests. All audio is generated here or read from ../shared/speech-dev."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SPEECH_DEV = Path(os.environ.get("REALVOICE_SPEECH_DEV", Path(__file__).resolve().parents[2] / "shared" / "speech-dev"))
+
+
+def speech_dev_or_skip() -> Path:
+    if not (SPEECH_DEV / "MANIFEST.tsv").exists():
+        pytest.skip(f"real recordings not available: {SPEECH_DEV} is absent (set REALVOICE_SPEECH_DEV)")
+    return SPEECH_DEV
+
+
+def manifest() -> list[dict[str, str]]:
+    root = speech_dev_or_skip()
+    with open(root / "MANIFEST.tsv", newline="") as fh:
+        return list(csv.DictReader(fh, delimiter="\t"))
+
+
+def speaker_files(speaker: str, n: int | None = None) -> list[Path]:
+    root = speech_dev_or_skip()
+    rows = [r for r in manifest() if r["speaker"] == speaker]
+    paths = sorted(root / r["path"] for r in rows)
+    return paths[:n] if n else paths
+
+
+def vowel(f0: float, seconds: float, sr: int = 24000, formants=(700, 1200, 2600)) -> np.ndarray:
+    """A glottal pulse train at ``f0`` through three formant resonators: a synthetic /a/."""
+    from scipy.signal import lfilter
+
+    n = int(seconds * sr)
+    t = np.arange(n) / sr
+    jitter = 1 + 0.003 * np.sin(2 * np.pi * 0.7 * t)
+    phase = np.cumsum(f0 * jitter / sr)
+    pulses = (np.diff(np.floor(phase), prepend=0) > 0).astype(np.float64)
+    y = pulses
+    for f, bw in zip(formants, (80, 90, 120), strict=True):
+        r = np.exp(-np.pi * bw / sr)
+        y = lfilter([1 - r], [1, -2 * r * np.cos(2 * np.pi * f / sr), r * r], y)
+    y = y / (np.max(np.abs(y)) + 1e-9) * 0.5
+    return y.astype(np.float32)
