@@ -46,7 +46,10 @@ def _mp3_bytes(tmp: Path, x: np.ndarray) -> bytes:
 CASES = {
     "silence": (lambda s, t: _write(t / "a.wav", np.zeros(SR * 3, np.float32)), "silent"),
     "white noise": (lambda s, t: _write(t / "a.wav", _noise(SR * 4, 0.2)), "not_speech"),
-    "pure tone": (lambda s, t: _write(t / "a.wav", 0.3 * np.sin(2 * np.pi * 440 * np.arange(SR * 3) / SR)), "not_speech"),
+    "pure tone": (
+        lambda s, t: _write(t / "a.wav", 0.3 * np.sin(2 * np.pi * 440 * np.arange(SR * 3) / SR)),
+        "not_speech",
+    ),
     "music chords": (lambda s, t: _write(t / "a.wav", _chords(5)), "not_speech"),
     "clipped speech": (lambda s, t: _write(t / "a.wav", np.clip(s * 12, -1, 1)), "clipped"),
     "too short": (lambda s, t: _write(t / "a.wav", s[int(0.8 * SR) : int(1.3 * SR)]), "too_short"),
@@ -55,9 +58,13 @@ CASES = {
     "zero-byte file": (lambda s, t: _bytes(t / "a.wav", b""), "empty_file"),
     "text named .mp3": (lambda s, t: _bytes(t / "a.mp3", b"hello, this is not audio at all\n" * 200), "unreadable"),
     "png named .wav": (
-        lambda s, t: _bytes(t / "a.wav", b"\x89PNG\r\n\x1a\n" + bytes(3000)), {"unreadable", "no_audio_stream"}
+        lambda s, t: _bytes(t / "a.wav", b"\x89PNG\r\n\x1a\n" + bytes(3000)),
+        {"unreadable", "no_audio_stream"},
     ),
-    "truncated mp3": (lambda s, t: _bytes(t / "a.mp3", _mp3_bytes(t, s)[:1500]), {"too_short", "corrupt", "unreadable"}),
+    "truncated mp3": (
+        lambda s, t: _bytes(t / "a.mp3", _mp3_bytes(t, s)[:1500]),
+        {"too_short", "corrupt", "unreadable"},
+    ),
     "over the size limit": (lambda s, t: _bytes(t / "a.wav", b"RIFF" + bytes(6_000_000)), "file_too_large"),
     "over the duration limit": (lambda s, t: _write(t / "a.wav", np.tile(s, 9)), "too_long"),
     "header claims more than it holds": (lambda s, t: _huge_header(t / "a.wav", s), None),

@@ -11,8 +11,8 @@ from .features import VoiceFeatures
 
 WEIGHTS = {"consistency": 0.35, "sample_quality": 0.30, "duration_adequacy": 0.20, "variety": 0.15}
 GOOD_SPEECH_S = 30.0  # half a minute of clean speech is enough for the default engine
-CONSISTENT_SIM = 0.85  # Resemblyzer: one speaker's clips typically sit 0.80-0.92 from their centroid
-STRANGER_SIM = 0.60
+CONSISTENT_SIM = 0.80  # Resemblyzer: two clips of one speaker typically score 0.75-0.90
+STRANGER_SIM = 0.55  # two different speakers typically score 0.40-0.65
 
 
 @dataclass
@@ -24,14 +24,16 @@ class QualityScore:
 
 
 def _consistency(embeddings: list[np.ndarray]) -> tuple[float, list[float]]:
+    """Mean pairwise similarity of the samples (a centroid would include each sample and flatter it),
+    and each sample's mean similarity to the others, to find the odd one out."""
     if len(embeddings) < 2:
         return 50.0, [1.0] * len(embeddings)
     e = np.stack(embeddings)
-    c = e.mean(axis=0)
-    c /= np.linalg.norm(c) + 1e-9
-    sims = e @ c
-    mean = float(np.mean(sims))
-    return float(np.clip((mean - STRANGER_SIM) / (CONSISTENT_SIM - STRANGER_SIM), 0, 1) * 100), sims.tolist()
+    pair = e @ e.T
+    n = len(e)
+    per_sample = (pair.sum(axis=1) - np.diag(pair)) / (n - 1)
+    mean = float(per_sample.mean())
+    return float(np.clip((mean - STRANGER_SIM) / (CONSISTENT_SIM - STRANGER_SIM), 0, 1) * 100), per_sample.tolist()
 
 
 def _variety(v: VoiceFeatures, durations: list[float]) -> float:
@@ -86,7 +88,7 @@ def _advice(
         tips.append(f"Re-record {', '.join(noisy)} in a quieter room (background noise is audible).")
     if len(sims) == len(accepted) and len(sims) >= 3:
         worst = int(np.argmin(sims))
-        if sims[worst] < 0.78:
+        if sims[worst] < 0.70 or sims[worst] < float(np.median(sims)) - 0.08:
             tips.append(f"{accepted[worst].file} sounds least like the others; replace it with a new recording.")
     if b.variety < 50:
         tips.append("Add variety: a question, an excited sentence and a calm one, at your natural pitch.")

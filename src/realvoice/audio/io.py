@@ -71,8 +71,9 @@ def decode(path: str | os.PathLike[str], *, max_bytes: int, max_seconds: float) 
                     code="too_long",
                 )
         # Planar float in the stream's own layout; channels are averaged here (FFmpeg's mono downmix sums them).
-        resampler = av.AudioResampler(format="fltp", layout=stream.layout.name if stream.layout else None,
-                                      rate=rate or None)
+        resampler = av.AudioResampler(
+            format="fltp", layout=stream.layout.name if stream.layout else None, rate=rate or None
+        )
         parts: list[np.ndarray] = []
         total = 0
         try:

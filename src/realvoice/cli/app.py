@@ -126,7 +126,8 @@ def voices_list(user: UserOpt = "local", home: HomeOpt = None) -> None:
     """List a user's voices."""
     rows = _service(home).get_user_voices(user)
     table = Table(title=f"Voices of {user}")
-    for col in ("id", "name", "quality", "tier", "method", "created"):
+    table.add_column("id", no_wrap=True, min_width=32)
+    for col in ("name", "quality", "tier", "method", "created"):
         table.add_column(col)
     for v in rows:
         table.add_row(

@@ -1,0 +1,134 @@
+"""End to end through the seed API: clone from recordings, speak, manage voices, stay isolated and crash-safe."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from ai_influencer.real_voice_cloning import RealVoiceCloningService
+from ai_influencer.tts_service import TTSService
+from realvoice.analysis.transcribe import transcribe, word_error_rate
+
+pytestmark = pytest.mark.slow
+TEXT = "The library opens at nine in the morning, and closes early on Sundays."
+
+
+def _files_under(path):
+    return sorted(p for p in path.rglob("*") if p.is_file())
+
+
+def test_clone_result_reports_everything(alice_voice, piper_samples):
+    r = alice_voice
+    assert r.voice_id and len(r.voice_id) == 32
+    assert 0 <= r.quality_score <= 100 and r.quality_tier
+    assert [s.file for s in r.sample_reports] == [p.name for p in piper_samples]
+    assert all(s.accepted for s in r.sample_reports)
+    assert r.characteristics.gender == "male" and 70 < r.characteristics.pitch_hz < 160
+    assert r.characteristics.age_band != "unknown" and r.characteristics.tone
+    assert r.method == "nearest-stock" and any("nearest-stock" in w for w in r.warnings)
+    assert r.validation["stock_similarity"] > 0.3
+    assert len(r.fingerprint) == 64
+
+
+def test_speech_is_real_intelligible_speech(service, alice_voice):
+    r = asyncio.run(service.generate_user_cloned_speech(alice_voice.voice_id, TEXT, "alice"))
+    assert r.success, r.errors
+    audio, sr = sf.read(r.audio_path, dtype="float32")
+    assert sr == r.sample_rate == 24000
+    assert 2.5 < r.duration_s < 8.0 and len(audio) / sr == pytest.approx(r.duration_s, abs=0.01)
+    assert np.sqrt(np.mean(audio**2)) > 0.02
+    assert word_error_rate(TEXT, transcribe(audio, sr)) <= 0.15
+
+
+def test_tts_service_adds_music_and_effects(service, alice_voice, tmp_path):
+    tts = TTSService(service)
+    dry = asyncio.run(tts.generate_user_voice_audio(TEXT, alice_voice.voice_id, "alice"))
+    wet = asyncio.run(
+        tts.generate_user_voice_audio(
+            TEXT, alice_voice.voice_id, "alice", background_music=True, effects=["reverb", "normalize"]
+        )
+    )
+    assert dry.success and wet.success, (dry.errors, wet.errors)
+    assert wet.effects == ["reverb", "normalize"] and wet.background_music
+    d, sr = sf.read(dry.audio_path, dtype="float32")
+    w, _ = sf.read(wet.audio_path, dtype="float32")
+    assert len(w) > len(d)  # music and reverb tails
+    tail = w[len(d) :]
+    assert np.sqrt(np.mean(tail**2)) > 1e-3  # music plays on after the voice
+    bad = asyncio.run(tts.generate_user_voice_audio(TEXT, alice_voice.voice_id, "alice", effects=["chorus"]))
+    assert not bad.success and bad.error_code == "unknown_effect"
+
+
+def test_users_are_isolated(service, alice_voice):
+    vid = alice_voice.voice_id
+    assert [v.voice_id for v in service.get_user_voices("alice")] == [vid]
+    assert service.get_user_voices("bob") == []
+    r = asyncio.run(service.generate_user_cloned_speech(vid, TEXT, "bob"))
+    missing = asyncio.run(service.generate_user_cloned_speech("0" * 32, TEXT, "bob"))
+    assert not r.success and r.error_code == missing.error_code == "voice_not_found"
+    assert r.errors[0].replace(vid, "X") == missing.errors[0].replace("0" * 32, "X")
+    assert service.delete_user_voice(vid, "bob") is False
+    assert service.get_user_voice(vid, "alice").voice_id == vid
+
+
+@pytest.mark.parametrize(
+    "text,code", [("", "empty_text"), ("🙂 ... !!", "nothing_to_speak"), ("a" * 10_001, "text_too_long")]
+)
+def test_bad_text_gets_a_clear_error_and_no_file(service, alice_voice, text, code):
+    before = set(_files_under(service.settings.outputs_dir)) if service.settings.outputs_dir.exists() else set()
+    r = asyncio.run(service.generate_user_cloned_speech(alice_voice.voice_id, text, "alice"))
+    assert not r.success and r.error_code == code
+    after = set(_files_under(service.settings.outputs_dir)) if service.settings.outputs_dir.exists() else set()
+    assert after == before
+
+
+def test_too_few_good_samples_explains_which_and_why(service, piper_samples, tmp_path):
+    junk = tmp_path / "broken.mp3"
+    junk.write_bytes(b"\x00" * 5000)
+    r = asyncio.run(service.create_user_voice_clone("carol", "Few", [*piper_samples[:3], junk]))
+    assert not r.success and r.error_code == "not_enough_samples"
+    assert "broken.mp3" in r.errors[0] and "at least 5" in r.errors[0]
+    assert [s.accepted for s in r.sample_reports] == [True, True, True, False]
+    assert service.get_user_voices("carol") == []
+
+
+def test_duplicate_voice_is_refused_unless_asked(service, alice_voice, piper_samples):
+    r = asyncio.run(service.create_user_voice_clone("alice", "Again", piper_samples))
+    assert not r.success and r.error_code == "duplicate_voice"
+
+
+def test_crash_while_saving_leaves_no_voice_and_no_files(service, piper_samples, monkeypatch):
+    from realvoice.engines import VoiceModel
+
+    def boom(self, path):
+        path.write_bytes(b"half a model")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(VoiceModel, "save", boom)
+    voices_before = set(service.settings.voices_dir.iterdir())
+    with pytest.raises(OSError):
+        service.create_voice("dave", "Crash", piper_samples)
+    assert service.get_user_voices("dave") == []
+    assert set(service.settings.voices_dir.iterdir()) == voices_before
+    assert list(service.settings.staging_dir.iterdir()) == []
+
+
+def test_delete_removes_rows_and_every_file(service, piper_samples):
+    r = service.create_voice("erin", "Temp", piper_samples, allow_duplicate=True)
+    assert r.success, r.errors
+    folder = service.settings.voices_dir / r.voice_id
+    assert (folder / "voice.rvm.npz").exists() and len(_files_under(folder / "cleaned")) == 6
+    assert len(_files_under(folder / "originals")) == 6
+    assert service.delete_user_voice(r.voice_id, "erin") is True
+    assert not folder.exists() and service.get_user_voices("erin") == []
+    assert service.delete_user_voice(r.voice_id, "erin") is False
+
+
+def test_default_constructor_uses_realvoice_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("REALVOICE_HOME", str(tmp_path / "h"))
+    svc = RealVoiceCloningService()
+    assert svc.settings.home == tmp_path / "h" and (tmp_path / "h" / "realvoice.db").exists()
+    assert svc.get_user_voices("x") == []
