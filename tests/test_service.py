@@ -132,3 +132,40 @@ def test_default_constructor_uses_realvoice_home(tmp_path, monkeypatch):
     svc = RealVoiceCloningService()
     assert svc.settings.home == tmp_path / "h" and (tmp_path / "h" / "realvoice.db").exists()
     assert svc.get_user_voices("x") == []
+
+
+def test_streaming_yields_sentences_in_order(service, alice_voice):
+    async def collect():
+        return [
+            c
+            async for c in service.stream_user_cloned_speech(
+                alice_voice.voice_id, "First sentence here. And a second one! Is this the third?", "alice"
+            )
+        ]
+
+    chunks = asyncio.run(collect())
+    assert [c.index for c in chunks] == [0, 1, 2] and all(c.total == 3 for c in chunks)
+    assert chunks[2].text.endswith("?") and all(len(c.audio) > 0.5 * 24000 for c in chunks)
+
+
+@pytest.mark.parametrize(
+    "kwargs,code",
+    [({"speed": 3.0}, "bad_speed"), ({"pitch_semitones": 9}, "bad_pitch"), ({"pause_scale": -1}, "bad_pause")],
+)
+def test_controls_are_range_checked(service, alice_voice, kwargs, code):
+    r = asyncio.run(service.generate_user_cloned_speech(alice_voice.voice_id, "Hello.", "alice", **kwargs))
+    assert not r.success and r.error_code == code
+
+
+def test_speed_and_pitch_controls_change_the_audio(service, alice_voice, tmp_path):
+    from realvoice.analysis import median_f0
+
+    text = "We walked along the river until the sun went down."
+    base = service.render(alice_voice.voice_id, text, "alice", output_path=tmp_path / "a.wav")
+    fast = service.render(alice_voice.voice_id, text, "alice", output_path=tmp_path / "b.wav", speed=1.4)
+    high = service.render(alice_voice.voice_id, text, "alice", output_path=tmp_path / "c.flac", pitch_semitones=3)
+    assert fast.duration_s < base.duration_s * 0.85
+    a, sr = sf.read(base.audio_path, dtype="float32")
+    c, _ = sf.read(high.audio_path, dtype="float32")
+    ratio = median_f0(c, sr) / median_f0(a, sr)
+    assert ratio == pytest.approx(2 ** (3 / 12), abs=0.06)

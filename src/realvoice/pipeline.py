@@ -52,6 +52,40 @@ def _trim(x: np.ndarray, sr: int, threshold: float = 0.005) -> np.ndarray:
     return y
 
 
+FIRST_CHUNK_CHARS = 60  # a short first chunk gets the first audio out quickly when streaming
+
+
+def _quick_start(sentences: list[str]) -> list[str]:
+    """Cut a long first sentence at its first clause boundary so streaming starts sooner."""
+    first = sentences[0]
+    if len(first) <= FIRST_CHUNK_CHARS:
+        return sentences
+    for mark in (", ", "; ", ": ", " — "):
+        cut = first.find(mark, 15, 2 * FIRST_CHUNK_CHARS)
+        if cut > 0:
+            return [first[: cut + 1].strip(), first[cut + 1 :].strip(), *sentences[1:]]
+    return sentences
+
+
+def check_controls(speed: float, pause_scale: float, pitch_semitones: float) -> None:
+    if not 0.5 <= speed <= 2.0:
+        raise InvalidInputError(f"speed must be between 0.5 and 2.0, got {speed}", code="bad_speed")
+    if not 0.0 <= pause_scale <= 3.0:
+        raise InvalidInputError(f"pause scale must be between 0 and 3, got {pause_scale}", code="bad_pause")
+    if not -4.0 <= pitch_semitones <= 4.0:
+        raise InvalidInputError(
+            f"pitch shift must be between -4 and +4 semitones, got {pitch_semitones}", code="bad_pitch"
+        )
+
+
+def _shift(x: np.ndarray, sr: int, semitones: float) -> np.ndarray:
+    if not semitones or not len(x):
+        return x
+    import pedalboard as pb
+
+    return pb.PitchShift(semitones=semitones)(x, sr).astype(np.float32)
+
+
 def stream_speech(
     engine: Engine,
     voice: VoiceModel,
@@ -59,18 +93,16 @@ def stream_speech(
     *,
     speed: float = 1.0,
     pause_scale: float = 1.0,
+    pitch_semitones: float = 0.0,
     max_chars: int = 10_000,
     progress: Progress | None = None,
 ) -> Iterator[Chunk]:
     """Yield one chunk per sentence as soon as it is synthesised; memory stays one sentence deep."""
-    if not 0.5 <= speed <= 2.0:
-        raise InvalidInputError(f"speed must be between 0.5 and 2.0, got {speed}", code="bad_speed")
-    if not 0.0 <= pause_scale <= 3.0:
-        raise InvalidInputError(f"pause scale must be between 0 and 3, got {pause_scale}", code="bad_pause")
-    sentences = prepare_text(text, max_chars)
+    check_controls(speed, pause_scale, pitch_semitones)
+    sentences = _quick_start(prepare_text(text, max_chars))
     sr = engine.sample_rate
     for i, sentence in enumerate(sentences):
-        audio = _trim(engine.synthesize(voice, sentence, speed=speed), sr)
+        audio = _shift(_trim(engine.synthesize(voice, sentence, speed=speed), sr), sr, pitch_semitones)
         end = sentence.rstrip()[-1:]
         pause = _PAUSES.get(end, 0.25) * pause_scale / speed
         if i == len(sentences) - 1:

@@ -9,7 +9,7 @@ import shutil
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from .analysis import (
     voice_features,
 )
 from .analysis.fingerprint import sample_hash
-from .audio import encode, write_wav
+from .audio import atomic_sound_file, encode, write_wav
 from .config import Settings
 from .engines import Engine, EnrollSample, VoiceModel, get_engine
 from .errors import (
@@ -404,8 +404,9 @@ class RealVoiceCloningService:
         *,
         speed: float = 1.0,
         pause_scale: float = 1.0,
+        pitch_semitones: float = 0.0,
         progress: Progress | None = None,
-    ):
+    ) -> Iterator[Chunk]:
         """Sentence-by-sentence audio chunks (a generator), for streaming."""
         row = self._row(voice_id, user_id)
         model = self._voice_model(row)
@@ -415,9 +416,22 @@ class RealVoiceCloningService:
             text,
             speed=speed,
             pause_scale=pause_scale,
+            pitch_semitones=pitch_semitones,
             max_chars=self.settings.max_text_chars,
             progress=progress,
         )
+
+    async def stream_user_cloned_speech(
+        self, voice_id: str, text: str, user_id: str, **kwargs: Any
+    ) -> AsyncIterator[Chunk]:
+        """Async generator of audio chunks (24 kHz float32), one per sentence, as each is ready."""
+        chunks = await asyncio.to_thread(self.stream_user_speech, voice_id, text, user_id, **kwargs)
+        done = object()
+        while True:
+            chunk = await asyncio.to_thread(next, chunks, done)
+            if chunk is done:
+                return
+            yield chunk  # type: ignore[misc]
 
     def render(
         self,
@@ -428,6 +442,7 @@ class RealVoiceCloningService:
         output_path: str | Path | None = None,
         speed: float = 1.0,
         pause_scale: float = 1.0,
+        pitch_semitones: float = 0.0,
         background_music: bool | str | Path = False,
         effects: Any = None,
         progress: Progress | None = None,
@@ -436,25 +451,42 @@ class RealVoiceCloningService:
         t0 = time.perf_counter()
         try:
             chosen = parse_effects(effects)
-            chunks: list[Chunk] = list(
-                self.stream_user_speech(
-                    voice_id, text, user_id, speed=speed, pause_scale=pause_scale, progress=progress
-                )
+            chunks = self.stream_user_speech(
+                voice_id,
+                text,
+                user_id,
+                speed=speed,
+                pause_scale=pause_scale,
+                pitch_semitones=pitch_semitones,
+                progress=progress,
             )
             sr = self.engine.sample_rate
-            audio = np.concatenate([np.zeros(int(0.1 * sr), np.float32)] + [c.audio for c in chunks])
-            speech_s = len(audio) / sr
-            synth_s = time.perf_counter() - t0
-            if chosen:
-                audio = apply_effects(audio, sr, chosen)
-            if background_music:
-                audio = add_background_music(audio, sr, self._music(background_music, sr))
             path = Path(output_path) if output_path else self._output_path(user_id)
-            encode(path, audio, sr)
+            lead = np.zeros(int(0.1 * sr), np.float32)
+            if not chosen and not background_music and path.suffix.lower() in (".wav", ".flac"):
+                # Plain speech goes straight to disk sentence by sentence: memory stays one sentence deep.
+                with atomic_sound_file(path, sr) as out:
+                    out.write(lead)
+                    frames = len(lead)
+                    for c in chunks:
+                        out.write(np.clip(c.audio, -1.0, 1.0))
+                        frames += len(c.audio)
+                duration = speech_s = frames / sr
+                synth_s = time.perf_counter() - t0
+            else:
+                audio = np.concatenate([lead] + [c.audio for c in chunks])
+                speech_s = len(audio) / sr
+                synth_s = time.perf_counter() - t0
+                if chosen:
+                    audio = apply_effects(audio, sr, chosen)
+                if background_music:
+                    audio = add_background_music(audio, sr, self._music(background_music, sr))
+                encode(path, audio, sr)
+                duration = len(audio) / sr
             return SpeechResult(
                 success=True,
                 audio_path=str(path),
-                duration_s=round(len(audio) / sr, 3),
+                duration_s=round(duration, 3),
                 sample_rate=sr,
                 voice_id=voice_id,
                 text_chars=len(text),

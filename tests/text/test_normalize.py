@@ -14,6 +14,21 @@ from realvoice.text import normalize, split_sentences
         ("Pi is 3.14", "Pi is three point one four"),
         ("Love it 😀!", "Love it !"),
         ("Mail bob@example.com", "Mail bob at example dot com"),
+        ("Meet at 3pm.", "Meet at three P M."),
+        (
+            "$3.50 on 12/05/2024 at 3:30pm",
+            "three dollars and fifty cents on December fifth, twenty twenty-four at three thirty P M",
+        ),
+        ("Due 2024-03-01.", "Due March first, twenty twenty-four."),
+        ("Call (555) 123-4567.", "Call five five five, one two three, four five six seven."),
+        ("5 km, 1 ft, 70 mph", "five kilometers, one foot, seventy miles per hour"),
+        ("We raised $3.5 million", "We raised three point five million dollars"),
+        ("Pages 10-20", "Pages ten to twenty"),
+        ("It was -5 outside", "It was minus five outside"),
+        ("In 1905 and 2000", "In nineteen oh-five and two thousand"),
+        ("1,234 people", "one thousand, two hundred and thirty-four people"),
+        ("Visit https://www.example.com/page now", "Visit example dot com now"),
+        ("Tom & Jerry", "Tom and Jerry"),
     ],
 )
 def test_normalize(text, expected):

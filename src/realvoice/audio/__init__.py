@@ -1,10 +1,11 @@
 """Audio in and out: decoding any upload, writing files, resampling and loudness."""
 
 from .dsp import db, loudness_lufs, normalize_loudness, peak_normalize, resample, rms_dbfs
-from .io import Audio, decode, encode, write_wav
+from .io import Audio, atomic_sound_file, decode, encode, write_wav
 
 __all__ = [
     "Audio",
+    "atomic_sound_file",
     "db",
     "decode",
     "encode",

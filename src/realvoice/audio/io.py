@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -119,6 +122,27 @@ def _atomic_write(path: Path, write) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+@contextmanager
+def atomic_sound_file(path: Path, sample_rate: int) -> Iterator[Any]:
+    """A soundfile opened for incremental writing (WAV or FLAC by extension); renamed into place only
+    when the block completes, so a failure part-way leaves nothing at ``path``."""
+    import soundfile as sf
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    fmt = "FLAC" if path.suffix.lower() == ".flac" else "WAV"
+    try:
+        with sf.SoundFile(tmp, "w", samplerate=sample_rate, channels=1, subtype="PCM_16", format=fmt) as fh:
+            yield fh
+        with open(tmp, "rb+") as raw:
+            os.fsync(raw.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def write_wav(path: str | os.PathLike[str], samples: np.ndarray, sample_rate: int) -> Path:

@@ -1,0 +1,19 @@
+"""Limits and sizes that only the web API has, read from ``REALVOICE_API_*`` environment variables."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ApiSettings(BaseSettings):
+    """How much one key may ask for, and how many voices are built at once."""
+
+    model_config = SettingsConfigDict(env_prefix="REALVOICE_API_", extra="ignore")
+
+    requests_per_minute: int = 120  # per API key, every authenticated request counts
+    jobs_per_user: int = 2  # voices being built at once for one user
+    workers: int = 1  # voices built at once in the whole process (the CPU is the limit)
+    max_json_bytes: int = 256 * 1024  # request bodies that are not uploads
+    preview_cache: bool = True
+    sse_interval_s: float = 0.5  # how often the events stream looks at a job
+    sse_keepalive_s: float = 15.0

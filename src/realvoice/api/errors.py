@@ -1,0 +1,152 @@
+"""Every error leaves the API as RFC 9457 problem+json ``{type, title, status, detail, code}``; mapped here only."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..errors import (
+    DuplicateVoiceError,
+    EngineError,
+    InvalidInputError,
+    InvalidSampleError,
+    LimitExceededError,
+    ModelFileError,
+    NotEnoughSamplesError,
+    RealVoiceError,
+    StorageError,
+    VoiceNotFoundError,
+)
+
+log = logging.getLogger("realvoice.api")
+PROBLEM_JSON = "application/problem+json"
+
+
+class ApiError(RealVoiceError):
+    """An error that only the API raises (auth, rate limits); it carries its HTTP status and headers."""
+
+    def __init__(self, status: int, message: str, *, code: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message, code=code)
+        self.status = status
+        self.headers = headers or {}
+
+
+class Problem(BaseModel):
+    """The body of every error response (RFC 9457), plus the package's stable error ``code``."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[dict[str, Any]] | None = None
+
+
+# A stable code decides first; the exception's class is the fallback.
+_BY_CODE: dict[str, int] = {
+    "job_not_found": 404,
+    "text_too_long": 422,
+    "too_many_files": 422,
+    "too_long": 422,
+    "file_too_large": 413,
+    "upload_too_large": 413,
+    "body_too_large": 413,
+    "engine_assets": 503,
+}
+_BY_CLASS: tuple[tuple[type[RealVoiceError], int], ...] = (
+    (VoiceNotFoundError, 404),
+    (DuplicateVoiceError, 409),
+    (LimitExceededError, 413),
+    (InvalidSampleError, 422),
+    (NotEnoughSamplesError, 422),
+    (InvalidInputError, 422),
+    (EngineError, 503),
+    (ModelFileError, 500),
+    (StorageError, 500),
+)
+
+
+def status_for(exc: RealVoiceError) -> int:
+    if isinstance(exc, ApiError):
+        return exc.status
+    if exc.code in _BY_CODE:
+        return _BY_CODE[exc.code]
+    return next((status for cls, status in _BY_CLASS if isinstance(exc, cls)), 400)
+
+
+def status_for_code(code: str | None) -> int:
+    """Status for a failed result that carries only its ``error_code`` (``CloneResult``, ``SpeechResult``)."""
+    if code in _BY_CODE:
+        return _BY_CODE[code]
+    if code == "voice_not_found":
+        return 404
+    if code == "duplicate_voice":
+        return 409
+    return 422
+
+
+def problem(
+    status: int, detail: str, code: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    body = Problem(
+        type=f"urn:realvoice:problem:{code}",
+        title=HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        code=code,
+        **extra,
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True), status_code=status, headers=headers, media_type=PROBLEM_JSON
+    )
+
+
+async def _realvoice_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RealVoiceError)
+    status = status_for(exc)
+    if status >= 500:
+        log.error("%s: %s", exc.code, exc.message)
+    return problem(status, exc.message, exc.code, getattr(exc, "headers", None))
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+        for e in exc.errors()
+    ]
+    detail = "; ".join(f"{'.'.join(e['loc'][1:]) or e['loc'][0] if e['loc'] else 'body'}: {e['msg']}" for e in errors)
+    return problem(422, detail or "the request is malformed", "validation_error", errors=errors)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(exc.status_code, "http_error")
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).description
+    return problem(exc.status_code, detail, code, dict(exc.headers or {}))
+
+
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return problem(500, "Something went wrong on our side; the error has been logged.", "internal_error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RealVoiceError, _realvoice_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+# For route decorators, so /docs shows the shape of the errors each route may answer.
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {
+        s: {"model": Problem, "description": HTTPStatus(s).phrase, "content": {PROBLEM_JSON: {}}} for s in statuses
+    }
