@@ -169,3 +169,28 @@ def test_speed_and_pitch_controls_change_the_audio(service, alice_voice, tmp_pat
     c, _ = sf.read(high.audio_path, dtype="float32")
     ratio = median_f0(c, sr) / median_f0(a, sr)
     assert ratio == pytest.approx(2 ** (3 / 12), abs=0.06)
+
+
+def test_report_plot_is_a_png(service, alice_voice):
+    path = service.voice_report_plot(alice_voice.voice_id, "alice")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
+    with pytest.raises(Exception, match="not found"):
+        service.voice_report_plot(alice_voice.voice_id, "bob")
+
+
+def test_verify_tells_the_speaker_from_a_stranger(service, alice_voice, piper_samples, tmp_path):
+    from realvoice.audio import write_wav
+    from realvoice.engines.kokoro import KokoroEngine
+
+    same = asyncio.run(service.verify(alice_voice.voice_id, piper_samples[2], "alice"))
+    engine = service.engine
+    assert isinstance(engine, KokoroEngine)
+    stranger_audio = engine.synthesize_phonemes(
+        engine._stock["jf_alpha"],
+        engine.phonemize("Good morning everyone, and welcome back to the channel. Today we talk about bread."),
+    )
+    stranger = asyncio.run(
+        service.verify(alice_voice.voice_id, write_wav(tmp_path / "s.wav", stranger_audio, 24000), "alice")
+    )
+    assert same["same_speaker"] and not stranger["same_speaker"]
+    assert same["similarity"] > stranger["similarity"] + 0.15

@@ -25,6 +25,7 @@ from .analysis import (
     voice_features,
 )
 from .analysis.fingerprint import sample_hash
+from .analysis.plots import voice_report_png
 from .audio import atomic_sound_file, encode, write_wav
 from .config import Settings
 from .engines import Engine, EnrollSample, VoiceModel, get_engine
@@ -54,6 +55,8 @@ Progress = Callable[[float, str], None]
 
 _USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 MODEL_FILE = "voice.rvm.npz"
+PLOT_FILE = "report.png"
+SAME_SPEAKER = 0.75  # verify(): Resemblyzer similarity of a clip to the voice's centroid
 PREVIEW_TEXT = "Hello! This is a preview of my cloned voice. I hope it sounds just like me."
 
 
@@ -261,7 +264,7 @@ class RealVoiceCloningService:
                 recommendations=quality.recommendations,
             )
             report(0.92, "saving")
-            voice_id = self._save(user_id, name, description, model, result, centroid, files, intake)
+            voice_id = self._save(user_id, name, description, model, result, centroid, files, intake, vfeat)
             result.voice_id = voice_id
             result.elapsed_s = round(time.perf_counter() - t0, 2)
             report(1.0, "voice ready")
@@ -299,6 +302,7 @@ class RealVoiceCloningService:
         centroid: np.ndarray,
         files: list,
         intake,
+        features=None,
     ) -> str:
         """Write every file into a staging folder, rename it into place, then commit the rows."""
         voice_id = new_id()
@@ -325,6 +329,13 @@ class RealVoiceCloningService:
                         cleaned_file=cleaned_file,
                         report=rep.model_dump(mode="json"),
                     )
+                )
+            if features is not None:
+                voice_report_png(
+                    stage / PLOT_FILE,
+                    features.f0_values,
+                    result.sample_reports,
+                    f"{name} — {result.quality_score:.0f}/100",
                 )
             model.save(stage / MODEL_FILE)
             self.engine.load_voice(stage / MODEL_FILE)  # validate what was written before it goes live
@@ -379,6 +390,32 @@ class RealVoiceCloningService:
             validation=row.report.get("validation", {}),
             fingerprint=row.fingerprint,
         )
+
+    def voice_report_plot(self, voice_id: str, user_id: str) -> Path:
+        """The PNG with the voice's pitch histogram, per-sample quality and speaker consistency."""
+        row = self._row(voice_id, user_id)
+        path = self.blobs.voice_dir(row.id) / PLOT_FILE
+        if not path.exists():
+            raise VoiceNotFoundError(f"voice {voice_id!r} has no report plot")
+        return path
+
+    def verify_speaker(self, voice_id: str, clip: str | Path, user_id: str) -> dict[str, Any]:
+        """Is ``clip`` the same speaker as the stored voice? Returns the similarity and a decision."""
+        from .audio import decode
+
+        row = self._row(voice_id, user_id)
+        audio = decode(clip, max_bytes=self.settings.max_upload_bytes, max_seconds=self.settings.max_sample_seconds)
+        emb = SpeakerEncoder.load().embed(audio.samples, audio.sample_rate)
+        score = float(np.dot(emb, np.asarray(row.embedding, np.float32)))
+        return {
+            "voice_id": row.id,
+            "similarity": round(score, 4),
+            "same_speaker": score >= SAME_SPEAKER,
+            "threshold": SAME_SPEAKER,
+        }
+
+    async def verify(self, voice_id: str, clip: str | Path, user_id: str) -> dict[str, Any]:
+        return await asyncio.to_thread(self.verify_speaker, voice_id, clip, user_id)
 
     def delete_user_voice(self, voice_id: str, user_id: str) -> bool:
         """Remove the voice's rows and every file; False if the user has no such voice."""
