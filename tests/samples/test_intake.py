@@ -160,3 +160,19 @@ def test_real_recordings_pass_and_another_speaker_is_caught():
     assert all(r.accepted for r in result.reports[:5]), [r.reasons for r in result.reports[:5]]
     odd = result.reports[5]
     assert not odd.accepted and "different_speaker" in {i.code for i in odd.issues}, (odd, verdicts)
+
+
+@pytest.mark.devdata
+def test_two_people_in_one_clip_are_caught(tmp_path):
+    from realvoice.analysis import SpeakerEncoder
+
+    def load(p):
+        return decode(p, max_bytes=10**8, max_seconds=60).samples
+
+    a, b = speaker_files("vcc2016_SF3"), speaker_files("vcc2016_TM3")
+    mixed = np.concatenate([load(a[15]), load(a[16]), load(b[17]), load(b[18])])
+    alone = np.concatenate([load(p) for p in a[10:14]])
+    files = [_write(tmp_path / "mixed.wav", mixed, 16000), _write(tmp_path / "alone.wav", alone, 16000)]
+    reports = take_in(files, **LIMITS, embed=SpeakerEncoder.load().embed).reports
+    assert not reports[0].accepted and "multiple_speakers" in {i.code for i in reports[0].issues}
+    assert reports[1].accepted, reports[1].reasons

@@ -19,6 +19,8 @@ Progress = Callable[[float, str], None]
 Embedder = Callable[[np.ndarray, int], np.ndarray]
 
 SAME_SPEAKER_MIN = 0.70  # Resemblyzer cosine: same person usually >= 0.75, strangers usually < 0.65
+WINDOW_S = 1.6  # Resemblyzer's own partial-utterance length
+TWO_VOICES_MAX = 0.62  # two halves of one clip more different than this: two people speaking
 
 
 @dataclass
@@ -78,6 +80,14 @@ def take_in(
         report.reasons = [i.message for i in measured.issues]
         if not measured.ok:
             continue
+        if embed is not None and (second := _second_speaker(audio, measured.segments, embed)) is not None:
+            _reject(
+                report,
+                "multiple_speakers",
+                f"More than one person speaks in this clip (voices differ, similarity {second:.2f}); "
+                "record yourself alone.",
+            )
+            continue
         digest = _pcm_hash(audio.samples)
         if digest in seen_hashes:
             _reject(report, "duplicate", f"This is the same recording as {seen_hashes[digest]}; record a new sentence.")
@@ -100,6 +110,27 @@ def take_in(
     if progress:
         progress(1.0, "samples checked")
     return result
+
+
+def _second_speaker(audio: Audio, segments: list[tuple[float, float]], embed: Embedder) -> float | None:
+    """Split the clip's speech into windows, part them around the two most different ones, and compare
+    the two groups; returns their similarity when they sound like two people, else None."""
+    sr = audio.sample_rate
+    speech = (
+        np.concatenate([audio.samples[int(a * sr) : int(b * sr)] for a, b in segments]) if segments else audio.samples
+    )
+    n = int(WINDOW_S * sr)
+    if len(speech) < 3 * n:
+        return None
+    hop = n // 2
+    windows = [speech[i : i + n] for i in range(0, len(speech) - n + 1, hop)]
+    e = np.stack([embed(w, sr) for w in windows])
+    # Speakers take turns: the most different pair of before/after halves over every turn point.
+    best = 1.0
+    for k in range(2, len(e) - 1):
+        a, b = e[: k - 1].mean(axis=0), e[k:].mean(axis=0)  # skip the window that straddles the turn
+        best = min(best, float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-9)))
+    return best if best < TWO_VOICES_MAX else None
 
 
 def _check_speakers(result: IntakeResult, cleaned: dict[int, CleanedSample], embed: Embedder) -> None:

@@ -1,0 +1,85 @@
+"""Speech generation speed: real-time factor and first-chunk latency for short, medium and long texts.
+
+The baseline is a stock onnxruntime session (default options) synthesising the same sentences one by
+one, measured in the same run. Usage: python bench/speech.py [--long]   (--long adds a 10,000-character text)
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from realvoice.engines import VoiceModel
+from realvoice.engines.kokoro import KokoroEngine
+from realvoice.pipeline import prepare_text, stream_speech
+
+PARAGRAPH = (
+    "When we started this channel three years ago, we had no idea that so many of you would care about home-made "
+    "bread. Since then, we have baked 312 loaves, burned at least 20, and spent $1,450 on flour. Today, on "
+    "March 3rd, we finally try the recipe you asked for most. Ready? Let's get started!"
+)
+TEXTS = {"short": "Thanks for watching, see you soon!", "medium": PARAGRAPH}
+
+
+def _baseline(engine: KokoroEngine, style: np.ndarray, text: str) -> tuple[float, float, float]:
+    session = _baseline.session  # type: ignore[attr-defined]
+    t0 = time.perf_counter()
+    first = None
+    samples = 0
+    for sentence in prepare_text(text, 20_000):
+        toks = engine.tokens(engine.phonemize(sentence))[:510]
+        out = session.run(
+            None,
+            {
+                "tokens": np.array([[0, *toks, 0]], np.int64),
+                "style": style[len(toks) - 1].reshape(1, -1),
+                "speed": np.ones(1, np.float32),
+            },
+        )[0]
+        samples += out.size
+        first = first or time.perf_counter() - t0
+    total = time.perf_counter() - t0
+    return total / (samples / 24000), first or total, samples / 24000
+
+
+def _ours(engine: KokoroEngine, voice: VoiceModel, text: str) -> tuple[float, float, float]:
+    t0 = time.perf_counter()
+    first = None
+    samples = 0
+    for chunk in stream_speech(engine, voice, text, max_chars=20_000):
+        samples += len(chunk.audio)
+        first = first or time.perf_counter() - t0
+    total = time.perf_counter() - t0
+    return total / (samples / 24000), first or total, samples / 24000
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--long", action="store_true", help="also a 10,000-character text (several minutes)")
+    args = ap.parse_args()
+    engine = KokoroEngine.load(Path(tempfile.gettempdir()) / "realvoice-bench-cache")
+    name, style = next(iter(engine._stock.items()))
+    voice = VoiceModel(engine.name, engine.version, "stock", {"style": style})
+    _baseline.session = ort.InferenceSession(str(engine.model_path), providers=["CPUExecutionProvider"])  # type: ignore[attr-defined]
+    texts = dict(TEXTS)
+    if args.long:
+        texts["10k chars"] = (PARAGRAPH + " ") * (10_000 // (len(PARAGRAPH) + 1))
+    engine.synthesize(voice, "Warm up.")
+    print(f"{'text':<10}{'chars':>7}{'audio s':>9}{'base RTF':>10}{'our RTF':>9}{'base 1st s':>11}{'our 1st s':>10}")
+    for label, text in texts.items():
+        b_rtf, b_first, _ = _baseline(engine, style, text)
+        o_rtf, o_first, secs = _ours(engine, voice, text)
+        print(f"{label:<10}{len(text):>7}{secs:>9.1f}{b_rtf:>10.3f}{o_rtf:>9.3f}{b_first:>11.2f}{o_first:>10.2f}")
+    print(
+        "base: stock onnxruntime session, sentence by sentence; ours: realvoice pipeline (normalise, split, "
+        "short first chunk, tuned session)"
+    )
+
+
+if __name__ == "__main__":
+    main()
