@@ -28,6 +28,7 @@ def test_clone_result_reports_everything(alice_voice, piper_samples):
     assert all(s.accepted for s in r.sample_reports)
     assert r.characteristics.gender == "male" and 70 < r.characteristics.pitch_hz < 160
     assert r.characteristics.age_band != "unknown" and r.characteristics.tone
+    assert 1.5 < r.characteristics.speaking_rate_wps < 4.5  # Piper reads at a conversational pace
     assert r.method == "nearest-stock" and any("nearest-stock" in w for w in r.warnings)
     assert r.validation["stock_similarity"] > 0.3
     assert len(r.fingerprint) == 64

@@ -64,7 +64,8 @@ class VoiceCharacteristics(BaseModel):
     jitter_percent: float = 0.0
     shimmer_percent: float = 0.0
     spectral_centroid_hz: float = 0.0
-    speaking_rate_sps: float = 0.0  # syllables per second
+    speaking_rate_sps: float = 0.0  # syllable nuclei per second (from intensity peaks)
+    speaking_rate_wps: float = 0.0  # words per second of speech (from Whisper transcripts)
     loudness_lufs: float = 0.0
 
 

@@ -26,6 +26,7 @@ from .analysis import (
 )
 from .analysis.fingerprint import sample_hash
 from .analysis.plots import voice_report_png
+from .analysis.transcribe import transcribe
 from .audio import atomic_sound_file, encode, write_wav
 from .config import Settings
 from .engines import Engine, EnrollSample, VoiceModel, get_engine
@@ -227,7 +228,9 @@ class RealVoiceCloningService:
             report(0.5, "analysing the voice")
             feats = [extract_features(s.samples, s.sample_rate) for s in intake.accepted]
             vfeat = voice_features(feats)
-            characteristics = characterise(vfeat)
+            report(0.55, "transcribing the samples")
+            transcripts = [transcribe(s.samples, s.sample_rate) for s in intake.accepted]
+            characteristics = characterise(vfeat, words_per_s=_words_per_second(transcripts, intake.accepted))
             embeddings = [intake.embeddings[s.name] for s in intake.accepted]
             quality = score_voice(reports, embeddings, vfeat, self.settings.min_samples)
             fingerprint = content_hash([s.samples for s in intake.accepted])
@@ -237,7 +240,10 @@ class RealVoiceCloningService:
                 self._refuse_duplicate(user_id, fingerprint)
             report(0.6, "building the voice model")
             model = self.engine.enroll(
-                [EnrollSample(s.name, s.samples, s.sample_rate, intake.embeddings[s.name]) for s in intake.accepted],
+                [
+                    EnrollSample(s.name, s.samples, s.sample_rate, intake.embeddings[s.name], t)
+                    for s, t in zip(intake.accepted, transcripts, strict=True)
+                ],
                 progress=lambda f, m: report(0.6 + 0.3 * f, m),
             )
             model.sample_hashes = [sample_hash(s.samples) for s in intake.accepted]
@@ -577,6 +583,13 @@ def _summary(row: VoiceRow, sample_count: int = 0) -> VoiceSummary:
         created_at=row.created_at,
         sample_count=sample_count,
     )
+
+
+def _words_per_second(transcripts: list[str], samples) -> float:
+    """Speaking rate from Whisper's transcripts over the samples' speech time."""
+    words = sum(len(t.split()) for t in transcripts)
+    speech = sum(sum(b - a for a, b in s.segments) for s in samples)
+    return words / speech if speech > 0 else 0.0
 
 
 def _not_enough_message(reports: list[SampleReport], needed: int) -> str:

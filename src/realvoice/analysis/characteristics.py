@@ -34,7 +34,7 @@ def gender_probability(f0: float, formants: tuple[float, float, float]) -> float
     return _sigmoid(z)
 
 
-def characterise(v: VoiceFeatures) -> VoiceCharacteristics:
+def characterise(v: VoiceFeatures, words_per_s: float = 0.0) -> VoiceCharacteristics:
     p_female = gender_probability(v.f0_median, v.formants)
     gender = "female" if p_female >= 0.5 else "male"
     gender_conf = round(abs(p_female - 0.5) * 2, 2)
@@ -54,7 +54,8 @@ def characterise(v: VoiceFeatures) -> VoiceCharacteristics:
     tone.append("bright" if v.centroid_hz > 1400 else "warm")
     tone.append("breathy" if v.hnr_db < 10 else "clear")
     pitch_span = 12 * math.log2(v.f0_p95 / v.f0_p5) if v.f0_p5 > 0 and v.f0_p95 > 0 else 0.0
-    tone.append("energetic" if pitch_span > 12 or v.syllables_per_s > 5.0 else "calm")
+    fast = words_per_s > 3.2 if words_per_s else v.syllables_per_s > 5.0  # ~2.5 words/s is conversational
+    tone.append("energetic" if pitch_span > 12 or fast else "calm")
     if v.f0_median > 0:
         tone.append("deep" if v.f0_median < 110 else "high" if v.f0_median > 240 else "mid-pitched")
 
@@ -72,5 +73,6 @@ def characterise(v: VoiceFeatures) -> VoiceCharacteristics:
         shimmer_percent=round(v.shimmer_percent, 2),
         spectral_centroid_hz=round(v.centroid_hz, 0),
         speaking_rate_sps=round(v.syllables_per_s, 2),
+        speaking_rate_wps=round(words_per_s, 2),
         loudness_lufs=round(v.loudness_lufs, 1),
     )

@@ -82,7 +82,7 @@ def print_clone_report(r: CloneResult) -> None:
             console.print(
                 f"Voice: {c.gender} ({c.gender_confidence:.0%}), {c.age_band} (estimate, "
                 f"{c.age_confidence:.0%}), tone {', '.join(c.tone)}, pitch {c.pitch_hz:.0f} Hz, "
-                f"{c.speaking_rate_sps:.1f} syllables/s"
+                f"{c.speaking_rate_wps:.1f} words/s"
             )
         console.print(f"Method: {r.method} on {r.engine}; validation {r.validation}")
         console.print(f"Speech used: {r.total_speech_s:.1f} s in {r.elapsed_s:.1f} s")
