@@ -13,6 +13,7 @@ WEIGHTS = {"consistency": 0.35, "sample_quality": 0.30, "duration_adequacy": 0.2
 GOOD_SPEECH_S = 30.0  # half a minute of clean speech is enough for the default engine
 CONSISTENT_SIM = 0.80  # Resemblyzer: two clips of one speaker typically score 0.75-0.90
 STRANGER_SIM = 0.55  # two different speakers typically score 0.40-0.65
+DIFFERENT_PAIR = 0.65  # a pair of clips below this probably holds two different people
 
 
 @dataclass
@@ -33,7 +34,11 @@ def _consistency(embeddings: list[np.ndarray]) -> tuple[float, list[float]]:
     n = len(e)
     per_sample = (pair.sum(axis=1) - np.diag(pair)) / (n - 1)
     mean = float(per_sample.mean())
-    return float(np.clip((mean - STRANGER_SIM) / (CONSISTENT_SIM - STRANGER_SIM), 0, 1) * 100), per_sample.tolist()
+    by_mean = float(np.clip((mean - STRANGER_SIM) / (CONSISTENT_SIM - STRANGER_SIM), 0, 1) * 100)
+    # Two speakers in a set show up as a block of low pairs even when the mean looks fine.
+    low = float(np.mean(pair[np.triu_indices(n, 1)] < DIFFERENT_PAIR))
+    by_pairs = float(np.clip(1 - 2 * low, 0, 1) * 100)
+    return min(by_mean, by_pairs), per_sample.tolist()
 
 
 def _variety(v: VoiceFeatures, durations: list[float]) -> float:
@@ -63,7 +68,8 @@ def score_voice(
         duration_adequacy=round(duration, 1),
         variety=round(variety, 1),
     )
-    total = sum(getattr(b, k) * w for k, w in WEIGHTS.items())
+    # Samples of different people make every other merit moot: consistency also scales the whole score.
+    total = sum(getattr(b, k) * w for k, w in WEIGHTS.items()) * (0.5 + 0.5 * b.consistency / 100)
     score = round(float(np.clip(total, 0, 100)), 1)
     return QualityScore(score, quality_tier(score), b, _advice(b, accepted, sims, speech, min_samples, reports))
 
