@@ -195,3 +195,13 @@ def test_verify_tells_the_speaker_from_a_stranger(service, alice_voice, piper_sa
     )
     assert same["same_speaker"] and not stranger["same_speaker"]
     assert same["similarity"] > stranger["similarity"] + 0.15
+
+
+def test_pronunciation_dictionary_changes_what_is_said(service, alice_voice, tmp_path):
+    text = "My favourite word is zorblax."
+    service.set_pronunciation("alice", "zorblax", "banana")
+    assert service.get_pronunciations("alice") == {"zorblax": "banana"} and service.get_pronunciations("bob") == {}
+    r = service.render(alice_voice.voice_id, text, "alice", output_path=tmp_path / "w.wav")
+    audio, sr = sf.read(r.audio_path, dtype="float32")
+    assert "banana" in transcribe(audio, sr).lower()
+    assert service.delete_pronunciation("alice", "zorblax") and not service.delete_pronunciation("alice", "zorblax")

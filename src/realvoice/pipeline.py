@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from .engines import Engine, VoiceModel
 from .errors import InvalidInputError, LimitExceededError
-from .text import normalize, split_sentences
+from .text import apply_lexicon, normalize, split_sentences
 
 Progress = Callable[[float, str], None]
 
@@ -27,12 +27,14 @@ class Chunk:
     audio: np.ndarray
 
 
-def prepare_text(text: str, max_chars: int) -> list[str]:
+def prepare_text(text: str, max_chars: int, lexicon: Mapping[str, str] | None = None) -> list[str]:
     if not isinstance(text, str) or not text.strip():
         raise InvalidInputError("the text is empty; give at least one word to speak", code="empty_text")
     if len(text) > max_chars:
         raise LimitExceededError(f"the text has {len(text)} characters; the limit is {max_chars}", code="text_too_long")
-    sentences = [s for s in split_sentences(normalize(text)) if any(ch.isalnum() for ch in s)]
+    sentences = [
+        apply_lexicon(s, lexicon or {}) for s in split_sentences(normalize(text)) if any(ch.isalnum() for ch in s)
+    ]
     if not sentences:
         raise InvalidInputError("the text has nothing speakable (no letters or digits)", code="nothing_to_speak")
     return sentences
@@ -95,11 +97,12 @@ def stream_speech(
     pause_scale: float = 1.0,
     pitch_semitones: float = 0.0,
     max_chars: int = 10_000,
+    lexicon: Mapping[str, str] | None = None,
     progress: Progress | None = None,
 ) -> Iterator[Chunk]:
     """Yield one chunk per sentence as soon as it is synthesised; memory stays one sentence deep."""
     check_controls(speed, pause_scale, pitch_semitones)
-    sentences = _quick_start(prepare_text(text, max_chars))
+    sentences = _quick_start(prepare_text(text, max_chars, lexicon))
     sr = engine.sample_rate
     for i, sentence in enumerate(sentences):
         audio = _shift(_trim(engine.synthesize(voice, sentence, speed=speed), sr), sr, pitch_semitones)

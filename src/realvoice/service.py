@@ -49,8 +49,9 @@ from .models import (
 )
 from .pipeline import Chunk, stream_speech
 from .samples import take_in
-from .store import Database, FileBlobStore, JobRow, SampleRow, VoiceRow
+from .store import Database, FileBlobStore, JobRow, PronunciationRow, SampleRow, VoiceRow
 from .store.blobs import check_id, new_id
+from .text import check_entry
 
 Progress = Callable[[float, str], None]
 
@@ -437,6 +438,42 @@ class RealVoiceCloningService:
         self._voices.pop(row.id, None)
         return True
 
+    # --- pronunciation dictionary -------------------------------------------------------------
+
+    def set_pronunciation(self, user_id: str, word: str, say_as: str) -> None:
+        """Teach the user's voices a word: a respelling ("win") or phonemes between slashes ("/ŋwˈɪn/")."""
+        check_user(user_id)
+        word, say_as = check_entry(word, say_as)
+        with self.db.session() as s:
+            row = s.scalar(
+                select(PronunciationRow).where(
+                    PronunciationRow.user_id == user_id, PronunciationRow.word == word.lower()
+                )
+            )
+            if row is None:
+                s.add(PronunciationRow(user_id=user_id, word=word.lower(), say_as=say_as))
+            else:
+                row.say_as = say_as
+
+    def get_pronunciations(self, user_id: str) -> dict[str, str]:
+        check_user(user_id)
+        with self.db.session() as s:
+            rows = s.scalars(select(PronunciationRow).where(PronunciationRow.user_id == user_id)).all()
+            return {r.word: r.say_as for r in rows}
+
+    def delete_pronunciation(self, user_id: str, word: str) -> bool:
+        check_user(user_id)
+        with self.db.session() as s:
+            row = s.scalar(
+                select(PronunciationRow).where(
+                    PronunciationRow.user_id == user_id, PronunciationRow.word == (word or "").strip().lower()
+                )
+            )
+            if row is None:
+                return False
+            s.delete(row)
+            return True
+
     # --- speaking ------------------------------------------------------------------------------
 
     def stream_user_speech(
@@ -461,6 +498,7 @@ class RealVoiceCloningService:
             pause_scale=pause_scale,
             pitch_semitones=pitch_semitones,
             max_chars=self.settings.max_text_chars,
+            lexicon=self.get_pronunciations(user_id),
             progress=progress,
         )
 

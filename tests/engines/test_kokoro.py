@@ -31,3 +31,8 @@ def test_synthesis_makes_speech_length_audio(engine):
     audio = engine.synthesize_phonemes(style, engine.phonemize("This is a short test sentence."))
     assert 1.0 < len(audio) / 24000 < 4.0
     assert np.sqrt(np.mean(audio**2)) > 0.01 and np.all(np.isfinite(audio))
+
+
+def test_inline_phonemes_pass_through(engine):
+    ph = engine.to_phonemes("I like [GIF](/ʤˈɪf/) files.")
+    assert "ʤˈɪf" in ph and ph.startswith(engine.phonemize("I like"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,9 @@ import numpy as np
 from ..errors import ModelFileError
 
 Progress = Callable[[float, str], None]
+
+# Inline phonemes inside a sentence, ``[word](/phonemes/)``: engines that take phonemes speak them as written.
+PHONEME_MARKER = re.compile(r"\[([^\]]{1,64})\]\(/([^/]{1,200})/\)")
 
 MODEL_FORMAT = "realvoice-voice-model"
 MODEL_FORMAT_VERSION = 1

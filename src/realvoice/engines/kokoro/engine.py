@@ -15,7 +15,7 @@ import numpy as np
 
 from ...analysis import SpeakerEncoder, cosine, median_f0
 from ...errors import EngineError
-from ..base import EnrollSample, Progress, VoiceModel
+from ..base import PHONEME_MARKER, EnrollSample, Progress, VoiceModel
 from . import assets
 from .phonemes import Phonemizer
 
@@ -104,9 +104,21 @@ class KokoroEngine:
             audio.append(np.asarray(out, np.float32).reshape(-1))
         return np.concatenate(audio) if audio else np.zeros(0, np.float32)
 
+    def to_phonemes(self, sentence: str) -> str:
+        """Phonemise text, passing inline ``[word](/phonemes/)`` markers through as written."""
+        parts, last = [], 0
+        for m in PHONEME_MARKER.finditer(sentence):
+            if sentence[last : m.start()].strip():
+                parts.append(self.phonemize(sentence[last : m.start()]))
+            parts.append(m.group(2))
+            last = m.end()
+        if sentence[last:].strip():
+            parts.append(self.phonemize(sentence[last:]))
+        return " ".join(parts)
+
     def synthesize(self, voice: VoiceModel, sentence: str, *, speed: float = 1.0) -> np.ndarray:
         """Speak one sentence (already normalised) in ``voice``."""
-        return self.synthesize_phonemes(voice.arrays["style"], self.phonemize(sentence), speed=speed)
+        return self.synthesize_phonemes(voice.arrays["style"], self.to_phonemes(sentence), speed=speed)
 
     def load_voice(self, path: Path) -> VoiceModel:
         return VoiceModel.load(path, engine=self.name, supported_versions=SUPPORTED_VERSIONS)
