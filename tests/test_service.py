@@ -59,7 +59,7 @@ def test_tts_service_adds_music_and_effects(service, alice_voice, tmp_path):
     assert len(w) > len(d)  # music and reverb tails
     tail = w[len(d) :]
     assert np.sqrt(np.mean(tail**2)) > 1e-3  # music plays on after the voice
-    bad = asyncio.run(tts.generate_user_voice_audio(TEXT, alice_voice.voice_id, "alice", effects=["chorus"]))
+    bad = asyncio.run(tts.generate_user_voice_audio(TEXT, alice_voice.voice_id, "alice", effects=["flanger"]))
     assert not bad.success and bad.error_code == "unknown_effect"
 
 

@@ -585,13 +585,12 @@ class RealVoiceCloningService:
                 elapsed_s=round(time.perf_counter() - t0, 3),
             )
 
-    def _music(self, spec: bool | str | Path, sr: int) -> np.ndarray | None:
-        if isinstance(spec, bool):
-            return None
-        from .audio import decode, resample
+    def _music(self, spec: bool | str | Path, sr: int) -> np.ndarray:
+        from .mix import load_music
 
-        track = decode(spec, max_bytes=self.settings.max_upload_bytes, max_seconds=1800.0)
-        return resample(track.samples, track.sample_rate, sr)
+        return load_music(
+            spec, sr, cache_dir=self.settings.cache_dir / "music", max_bytes=self.settings.max_upload_bytes
+        )
 
     def _output_path(self, user_id: str) -> Path:
         folder = self.settings.outputs_dir / _user_folder(user_id)

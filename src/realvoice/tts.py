@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .mix import EffectsSpec
 from .models import SpeechResult
 from .service import RealVoiceCloningService
 
@@ -23,11 +23,12 @@ class TTSService:
         voice_id: str,
         user_id: str,
         background_music: bool | str | Path = False,
-        effects: Sequence[str] | Mapping[str, Mapping[str, Any] | None] | None = None,
+        effects: EffectsSpec = None,
         **kwargs: Any,
     ) -> SpeechResult:
-        """``background_music``: True for the built-in bed, or a path to a track; ``effects``: names
-        ("reverb", "echo", "compression", "eq", "normalize") or {name: {parameter: value}}."""
+        """``background_music``: True (the default bed), "ambient", "lofi", "corporate" or a path to a track;
+        ``effects``: a preset ("podcast", "radio", "cinematic", "phone"), names, {name: amount} as in
+        ``{'reverb': 0.2, 'compression': 0.4, 'normalization': True}``, or {name: {parameter: value}}."""
         return await asyncio.to_thread(
             self.cloning.render, voice_id, text, user_id, background_music=background_music, effects=effects, **kwargs
         )

@@ -17,7 +17,9 @@ from ..models import CloneResult, SpeechResult
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Offline voice cloning on a plain CPU.")
 voices = typer.Typer(no_args_is_help=True, help="Create, list, show and delete voices.")
+words = typer.Typer(no_args_is_help=True, help="Your pronunciation dictionary.")
 app.add_typer(voices, name="voices")
+app.add_typer(words, name="words")
 console = Console()
 
 HomeOpt = Annotated[Path | None, typer.Option("--home", envvar="REALVOICE_HOME", help="Data folder.")]
@@ -153,6 +155,65 @@ def voices_show(voice_id: str, user: UserOpt = "local", home: HomeOpt = None) ->
     console.print_json(detail.model_dump_json())
 
 
+@voices.command("plot")
+def voices_plot(
+    voice_id: str,
+    user: UserOpt = "local",
+    output: Annotated[Path, typer.Option("--output", "-o")] = Path("voice_report.png"),
+    home: HomeOpt = None,
+) -> None:
+    """Save the voice's report picture: pitch histogram, sample quality, speaker consistency."""
+    import shutil
+
+    from ..errors import RealVoiceError
+
+    try:
+        shutil.copyfile(_service(home).voice_report_plot(voice_id, user), output)
+    except RealVoiceError as exc:
+        _fail(exc.message)
+    console.print(f"wrote {output}")
+
+
+@voices.command("verify")
+def voices_verify(voice_id: str, clip: Path, user: UserOpt = "local", home: HomeOpt = None) -> None:
+    """Is this recording the same person as the voice?"""
+    from ..errors import RealVoiceError
+
+    try:
+        r = _service(home).verify_speaker(voice_id, clip, user)
+    except RealVoiceError as exc:
+        _fail(exc.message)
+    verdict = "[green]same speaker" if r["same_speaker"] else "[red]different speaker"
+    console.print(f"{verdict}[/] (similarity {r['similarity']:.2f}, threshold {r['threshold']:.2f})")
+
+
+@words.command("add")
+def words_add(word: str, say_as: str, user: UserOpt = "local", home: HomeOpt = None) -> None:
+    """Teach your voices a word: a respelling ("win") or phonemes between slashes ("/ŋwˈɪn/")."""
+    from ..errors import RealVoiceError
+
+    try:
+        _service(home).set_pronunciation(user, word, say_as)
+    except RealVoiceError as exc:
+        _fail(exc.message)
+    console.print(f"{word} -> {say_as}")
+
+
+@words.command("list")
+def words_list(user: UserOpt = "local", home: HomeOpt = None) -> None:
+    """Show your pronunciation dictionary."""
+    for word, say_as in sorted(_service(home).get_pronunciations(user).items()):
+        console.print(f"{word} -> {say_as}")
+
+
+@words.command("remove")
+def words_remove(word: str, user: UserOpt = "local", home: HomeOpt = None) -> None:
+    """Forget a word."""
+    if not _service(home).delete_pronunciation(user, word):
+        _fail(f"{word!r} is not in the dictionary")
+    console.print(f"removed {word}")
+
+
 @voices.command("delete")
 def voices_delete(voice_id: str, user: UserOpt = "local", home: HomeOpt = None) -> None:
     """Delete a voice and all its files."""
@@ -228,12 +289,21 @@ def demo(
             "demo",
             output_path=out / "cloned_speech_produced.wav",
             background_music=True,
-            effects=["eq", "compression", "reverb", "normalize"],
+            effects="podcast",
             progress=cb,
         ),
     )
     _print_speech(produced)
     console.print(f"[bold]Done in {time.perf_counter() - t0:.0f} s.[/bold] Listen to {speech.audio_path}")
+
+
+def _register_extras() -> None:
+    from .mix import mix
+
+    app.command()(mix)
+
+
+_register_extras()
 
 
 def main() -> None:

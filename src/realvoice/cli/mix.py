@@ -1,0 +1,83 @@
+"""``realvoice mix``: put effects and a music bed on a recording you already have."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+console = Console()
+
+
+def parse_effect_options(options: list[str]) -> dict[str, Any]:
+    """``["podcast", "reverb=0.3", "echo.delay_seconds=0.4"]`` (or comma-separated) to ``parse_effects``' dict
+    form: a name switches an effect or preset on, ``name=value`` sets its main control, ``name.param=value``
+    one parameter."""
+    from ..errors import InvalidInputError
+
+    spec: dict[str, Any] = {}
+    for token in (t.strip() for option in options for t in option.split(",")):
+        if not token:
+            continue
+        name, _, value = token.partition("=")
+        effect, _, param = name.strip().partition(".")
+        if not value:
+            spec[effect] = True
+            continue
+        try:
+            number = float(value)
+        except ValueError:
+            raise InvalidInputError(f"{name}: {value!r} is not a number", code="bad_effect_value") from None
+        if param:
+            current = spec.get(effect)
+            spec[effect] = (current if isinstance(current, dict) else {}) | {param: number}
+        else:
+            spec[effect] = number
+    return spec
+
+
+def mix(
+    voice: Annotated[Path, typer.Argument(help="The voice recording (WAV, MP3, FLAC, OGG, M4A...).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help=".wav, .flac, .ogg or .mp3")] = Path("mixed.wav"),
+    music: Annotated[
+        str | None,
+        typer.Option("--music", "-m", help="A bed (ambient, lofi, corporate, default) or an audio file."),
+    ] = None,
+    effects: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--effects",
+            "-e",
+            help="A preset (podcast, radio, cinematic, phone) or effect (pitch, eq, compression, chorus, echo, "
+            "reverb, normalize), as NAME, NAME=VALUE or NAME.PARAM=VALUE; repeat or comma-separate.",
+        ),
+    ] = None,
+    music_db: Annotated[float, typer.Option(help="Music level in the gaps, in LU relative to the voice.")] = -15.0,
+    duck_db: Annotated[float, typer.Option(help="How much further the music dips while the voice speaks, dB.")] = -12.0,
+) -> None:
+    """Add studio effects and background music (ducked under the voice) to a recording."""
+    from ..audio import decode, encode, loudness_lufs
+    from ..config import Settings
+    from ..errors import RealVoiceError
+    from ..mix import apply_effects, mix_music, parse_effects, true_peak_dbtp
+
+    settings = Settings()
+    try:
+        chain = parse_effects(parse_effect_options(effects or []))
+        track = decode(voice, max_bytes=settings.max_upload_bytes, max_seconds=settings.max_sample_seconds * 6)
+        audio, sr = apply_effects(track.samples, track.sample_rate, chain), track.sample_rate
+        if music:
+            audio = mix_music(
+                audio, sr, music, music_db=music_db, duck_db=duck_db, cache_dir=settings.cache_dir / "music"
+            ).audio
+        encode(output, audio, sr)
+    except RealVoiceError as exc:
+        console.print(f"[red]error:[/red] {exc.message} ({exc.code})")
+        raise typer.Exit(2) from None
+    console.print(
+        f"[green]wrote[/green] {output}  ({len(audio) / sr:.1f} s, {loudness_lufs(audio, sr):.1f} LUFS, "
+        f"true peak {true_peak_dbtp(audio, sr):.1f} dBTP; effects: {', '.join(chain) or 'none'}; "
+        f"music: {music or 'none'})"
+    )
