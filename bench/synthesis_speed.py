@@ -48,8 +48,14 @@ def main() -> None:
 
     def run_baseline(ph: str) -> np.ndarray:
         toks = engine.tokens(ph)
-        return baseline.run(None, {"tokens": np.array([[0, *toks, 0]], np.int64),
-                                   "style": style[len(toks) - 1].reshape(1, -1), "speed": np.ones(1, np.float32)})[0]
+        return baseline.run(
+            None,
+            {
+                "tokens": np.array([[0, *toks, 0]], np.int64),
+                "style": style[len(toks) - 1].reshape(1, -1),
+                "speed": np.ones(1, np.float32),
+            },
+        )[0]
 
     def run_engine(ph: str) -> np.ndarray:
         return engine.synthesize_phonemes(style, ph)

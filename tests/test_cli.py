@@ -23,3 +23,11 @@ def test_cli_lists_shows_says_and_deletes(service, alice_voice, tmp_path):
     assert wav.stat().st_size > 1000
     out = runner.invoke(app, ["voices", "delete", "f" * 32, "--user", "alice", *home])
     assert out.exit_code == 1
+    png = tmp_path / "r.png"
+    out = runner.invoke(app, ["voices", "plot", alice_voice.voice_id, "--user", "alice", "-o", str(png), *home])
+    assert out.exit_code == 0 and png.read_bytes()[:4] == b"\x89PNG"
+    out = runner.invoke(app, ["words", "add", "GIF", "/ʤˈɪf/", "--user", "zed", *home])
+    assert out.exit_code == 0
+    out = runner.invoke(app, ["words", "list", "--user", "zed", *home])
+    assert "gif -> /ʤˈɪf/" in out.output
+    assert runner.invoke(app, ["words", "remove", "gif", "--user", "zed", *home]).exit_code == 0
