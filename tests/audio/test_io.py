@@ -63,3 +63,29 @@ def test_resample_and_loudness():
     assert len(y) == 48000
     z = normalize_loudness(y, 24000, -23.0)
     assert loudness_lufs(z, 24000) == pytest.approx(-23.0, abs=0.5)
+
+
+def _encode_with_ffmpeg(path, x, sr, container, codec):
+    import av
+
+    with av.open(str(path), "w", format=container) as out:
+        stream = out.add_stream(codec, rate=48000 if codec == "libopus" else sr)
+        stream.layout = "mono"
+        frame = av.AudioFrame.from_ndarray(x.reshape(1, -1), format="flt", layout="mono")
+        frame.sample_rate = sr
+        for packet in stream.encode(frame):
+            out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return path
+
+
+@pytest.mark.parametrize(
+    "name,container,codec", [("rec.webm", "webm", "libopus"), ("rec.m4a", "mp4", "aac"), ("rec.opus", "ogg", "libopus")]
+)
+def test_browser_and_phone_recordings_decode(tmp_path, name, container, codec):
+    x = _tone(48000, 2.0)
+    path = _encode_with_ffmpeg(tmp_path / name, x, 48000, container, codec)
+    audio = decode(path, **LIMITS)
+    assert audio.duration_s == pytest.approx(2.0, abs=0.1)
+    assert np.sqrt(np.mean(audio.samples**2)) == pytest.approx(0.3 / np.sqrt(2), abs=0.03)
