@@ -190,8 +190,14 @@ class RealVoiceCloningService:
         *,
         progress: Progress | None = None,
         allow_duplicate: bool = False,
+        labels: Sequence[str] | None = None,
+        record_job: bool = True,
     ) -> CloneResult:
-        """Synchronous form of :meth:`create_user_voice_clone`."""
+        """Synchronous form of :meth:`create_user_voice_clone`.
+
+        ``labels`` names the samples in reports (an API passes the uploader's filenames); ``record_job``
+        False leaves job bookkeeping to a caller that keeps its own job row.
+        """
         t0 = time.perf_counter()
         reports: list[SampleReport] = []
         job_id: str | None = None
@@ -207,7 +213,12 @@ class RealVoiceCloningService:
                 raise LimitExceededError(
                     f"{len(files)} files given; at most {self.settings.max_samples} per voice", code="too_many_files"
                 )
-            job_id, job_progress = self._job(user_id, "clone")
+            if labels is not None and len(labels) != len(files):
+                raise InvalidInputError("one label per file is needed", code="bad_labels")
+            if record_job:
+                job_id, job_progress = self._job(user_id, "clone")
+            else:
+                job_progress = _no_progress
 
             def report(fraction: float, message: str) -> None:
                 job_progress(fraction, message)
@@ -222,6 +233,7 @@ class RealVoiceCloningService:
                 min_speech_s=self.settings.min_speech_seconds,
                 embed=encoder.embed,
                 progress=lambda f, m: report(0.45 * f, m),
+                names=labels,
             )
             reports = intake.reports
             if len(intake.accepted) < self.settings.min_samples:
@@ -275,7 +287,8 @@ class RealVoiceCloningService:
             result.voice_id = voice_id
             result.elapsed_s = round(time.perf_counter() - t0, 2)
             report(1.0, "voice ready")
-            self._finish_job(job_id, True, {"voice_id": voice_id})
+            if job_id:
+                self._finish_job(job_id, True, {"voice_id": voice_id})
             return result
         except RealVoiceError as exc:
             if job_id:
@@ -606,6 +619,10 @@ class RealVoiceCloningService:
 
     def close(self) -> None:
         self.db.dispose()
+
+
+def _no_progress(fraction: float, message: str) -> None:
+    return None
 
 
 def _summary(row: VoiceRow, sample_count: int = 0) -> VoiceSummary:

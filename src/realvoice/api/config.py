@@ -13,6 +13,8 @@ class ApiSettings(BaseSettings):
     requests_per_minute: int = 120  # per API key, every authenticated request counts
     jobs_per_user: int = 2  # voices being built at once for one user
     workers: int = 1  # voices built at once in the whole process (the CPU is the limit)
+    renders: int = 2  # speech and previews rendered at once; more requests wait their turn
+    max_voice_upload_bytes: int = 500 * 1024 * 1024  # all the files of one voice together
     max_json_bytes: int = 256 * 1024  # request bodies that are not uploads
     preview_cache: bool = True
     sse_interval_s: float = 0.5  # how often the events stream looks at a job

@@ -92,9 +92,7 @@ def status_for_code(code: str | None) -> int:
     return 422
 
 
-def problem(
-    status: int, detail: str, code: str, headers: dict[str, str] | None = None, **extra: Any
-) -> JSONResponse:
+def problem(status: int, detail: str, code: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
     body = Problem(
         type=f"urn:realvoice:problem:{code}",
         title=HTTPStatus(status).phrase,
@@ -126,11 +124,17 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem(422, detail or "the request is malformed", "validation_error", errors=errors)
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(exc.status_code, "http_error")
-    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).description
-    return problem(exc.status_code, detail, code, dict(exc.headers or {}))
+    status = exc.status_code
+    code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(status, "http_error")
+    detail = exc.detail if isinstance(exc.detail, str) else ""
+    if not detail or detail == HTTPStatus(status).phrase:
+        detail = {
+            404: f"there is nothing at {request.url.path}; see /docs for the API",
+            405: f"{request.method} is not allowed on {request.url.path}; see /docs for the API",
+        }.get(status, HTTPStatus(status).description)
+    return problem(status, detail, code, dict(exc.headers or {}))
 
 
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
@@ -147,6 +151,4 @@ def install_error_handlers(app: FastAPI) -> None:
 
 # For route decorators, so /docs shows the shape of the errors each route may answer.
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {
-        s: {"model": Problem, "description": HTTPStatus(s).phrase, "content": {PROBLEM_JSON: {}}} for s in statuses
-    }
+    return {s: {"model": Problem, "description": HTTPStatus(s).phrase, "content": {PROBLEM_JSON: {}}} for s in statuses}

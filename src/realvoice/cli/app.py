@@ -299,8 +299,21 @@ def demo(
 
 def _register_extras() -> None:
     from .mix import mix
+    from .users import users
 
     app.command()(mix)
+    app.add_typer(users, name="users")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+) -> None:
+    """Serve the REST API (/docs) and the web page (/)."""
+    from ..api.server import serve as run
+
+    run(host, port)
 
 
 _register_extras()

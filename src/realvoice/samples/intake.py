@@ -37,6 +37,15 @@ class IntakeResult:
         return round(sum(r.metrics.speech_s for r in self.reports if r.accepted), 2)
 
 
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+        out.append(n if seen[n] == 1 else f"{n} ({seen[n]})")
+    return out
+
+
 def _reject(report: SampleReport, code: str, message: str) -> None:
     report.accepted = False
     report.issues.append(Issue(code=code, severity="error", message=message))
@@ -56,15 +65,20 @@ def take_in(
     min_speech_s: float,
     embed: Embedder | None = None,
     progress: Progress | None = None,
+    names: Sequence[str] | None = None,
 ) -> IntakeResult:
-    """Judge and clean every file; a bad file gets a report, never an exception."""
+    """Judge and clean every file; a bad file gets a report, never an exception.
+
+    ``names`` labels the reports (e.g. the uploader's filenames); repeated names get a " (2)" suffix.
+    """
+    labels = _unique(list(names) if names is not None else [Path(f).name for f in files])
     reports: list[SampleReport] = []
     cleaned: dict[int, CleanedSample] = {}
     originals: dict[str, Audio] = {}
     seen_hashes: dict[str, str] = {}
     n = max(1, len(files))
     for i, f in enumerate(files):
-        name = Path(f).name
+        name = labels[i]
         if progress:
             progress(i / n, f"checking {name}")
         report = SampleReport(file=name, accepted=False)

@@ -1,0 +1,80 @@
+"""A voice build's state, as one answer or as a stream of server-sent events until it ends."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from ...models import CloneResult
+from ...service import RealVoiceCloningService
+from ..deps import CurrentUser, StateDep
+from ..errors import problem_responses
+from ..schemas import Job
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=problem_responses(401, 404, 429))
+
+
+def read_job(service: RealVoiceCloningService, job_id: str, user_id: str) -> Job:
+    """The user's job; another user's job reads exactly as a missing one (404)."""
+    raw: dict[str, Any] = service.get_job(job_id, user_id)
+    result = CloneResult.model_validate(raw["result"]) if raw.get("result") and "success" in raw["result"] else None
+    voice_id = result.voice_id if result else (raw.get("result") or {}).get("voice_id")
+    return Job(
+        job_id=raw["job_id"],
+        kind=raw["kind"],
+        status=raw["status"] if raw["status"] in ("queued", "running", "done", "failed") else "running",
+        progress=round(100 * float(raw["progress"] or 0.0), 1),
+        message=raw["message"] or "",
+        voice_id=voice_id,
+        result=result,
+    )
+
+
+@router.get("/{job_id}", response_model=Job)
+def get_job(job_id: str, user: CurrentUser, state: StateDep) -> Job:
+    return read_job(state.service, job_id, user)
+
+
+@router.get(
+    "/{job_id}/events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "`progress` events, then one `done`."}},
+)
+async def job_events(job_id: str, user: CurrentUser, state: StateDep, request: Request) -> StreamingResponse:
+    """Server-sent events: a `progress` event whenever the job changes, then `done` (the whole job) at the end."""
+    first = await run_in_threadpool(read_job, state.service, job_id, user)  # 404 before the stream starts
+    interval, keepalive = state.settings.sse_interval_s, state.settings.sse_keepalive_s
+
+    async def events() -> AsyncIterator[str]:
+        job, last, quiet_since = first, None, time.monotonic()
+        yield "retry: 2000\n\n"
+        while True:
+            if job.status in ("done", "failed"):
+                yield _event("done", job.model_dump(mode="json"))
+                return
+            now = (job.status, job.progress, job.message)
+            if now != last:
+                last, quiet_since = now, time.monotonic()
+                yield _event("progress", job.model_dump(mode="json", exclude={"result"}))
+            elif time.monotonic() - quiet_since > keepalive:
+                quiet_since = time.monotonic()
+                yield ": keep-alive\n\n"
+            await asyncio.sleep(interval)
+            if await request.is_disconnected():
+                return
+            job = await run_in_threadpool(read_job, state.service, job_id, user)
+
+    return StreamingResponse(
+        events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )
+
+
+def _event(name: str, data: dict[str, Any]) -> str:
+    return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"

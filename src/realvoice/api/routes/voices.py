@@ -1,0 +1,197 @@
+"""A user's voices: upload recordings to build one, list, read, delete, preview and speak."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+
+from ...errors import InvalidInputError, LimitExceededError, NotEnoughSamplesError, VoiceNotFoundError
+from ...models import VoiceDetail, VoiceSummary
+from ..deps import ApiState, CurrentUser, ServiceDep, StateDep
+from ..errors import ApiError, problem_responses, status_for_code
+from ..schemas import MEDIA_TYPES, JobAccepted, SpeechRequest
+from ..uploads import Limits, UploadForm, read_upload
+
+T = TypeVar("T")
+router = APIRouter(prefix="/v1/voices", tags=["voices"], responses=problem_responses(401, 404, 429))
+
+_TRUE = {"true", "1", "yes", "on"}
+VOICE_FORM: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["name", "consent", "files"],
+                    "properties": {
+                        "name": {"type": "string", "minLength": 1, "maxLength": 100},
+                        "description": {"type": "string", "maxLength": 2000},
+                        "consent": {
+                            "type": "boolean",
+                            "description": "Must be true: you are the speaker, or have the speaker's permission.",
+                        },
+                        "allow_duplicate": {"type": "boolean", "default": False},
+                        "files": {
+                            "type": "array",
+                            "items": {"type": "string", "format": "binary"},
+                            "description": "Five or more recordings of one speaker (WAV, MP3, M4A, OGG, WebM, FLAC).",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def _gated(state: ApiState, work: Callable[[], T]) -> T:
+    """Run CPU-heavy synthesis at most ``settings.renders`` at a time; the rest wait their turn."""
+    with state.render_gate:
+        return work()
+
+
+def _voice_form(form: UploadForm, min_samples: int) -> tuple[str, str, bool]:
+    """The form's name, description and duplicate flag, once consent and the file count are right."""
+    if form.fields.get("consent", "").strip().lower() not in _TRUE:
+        raise InvalidInputError(
+            "confirm consent=true: you are the speaker in these recordings, or have the speaker's permission",
+            code="consent_required",
+        )
+    name = form.fields.get("name", "").strip()
+    if not 1 <= len(name) <= 100:
+        raise InvalidInputError("the voice name must be 1-100 characters", code="bad_voice_name")
+    description = form.fields.get("description", "").strip()
+    if len(description) > 2000:
+        raise InvalidInputError("the description must be at most 2000 characters", code="bad_description")
+    if len(form.files) < min_samples:
+        raise NotEnoughSamplesError(
+            f"{len(form.files)} file(s) sent; a voice needs at least {min_samples} recordings of the same speaker"
+        )
+    return name, description, form.fields.get("allow_duplicate", "").strip().lower() in _TRUE
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=JobAccepted,
+    openapi_extra=VOICE_FORM,
+    responses=problem_responses(413, 415, 422),
+)
+async def create_voice(request: Request, response: Response, user: CurrentUser, state: StateDep) -> JobAccepted:
+    """Upload recordings; the voice is built in the background. Follow the job it answers with."""
+    settings = state.service.settings
+    limits = Limits(
+        max_files=settings.max_samples,
+        max_file_bytes=settings.max_upload_bytes,
+        max_total_bytes=state.settings.max_voice_upload_bytes,
+    )
+    with state.slots.held(user):
+        form = await read_upload(request, settings.home / "uploads", limits)
+        try:
+            name, description, allow_duplicate = _voice_form(form, settings.min_samples)
+            job_id = state.jobs.start_voice(user, name, description, form, allow_duplicate=allow_duplicate)
+        except BaseException:
+            form.cleanup()
+            raise
+    response.headers["Location"] = f"/v1/jobs/{job_id}"
+    return JobAccepted(job_id=job_id, job_url=f"/v1/jobs/{job_id}", events_url=f"/v1/jobs/{job_id}/events")
+
+
+@router.get("", response_model=list[VoiceSummary])
+def list_voices(user: CurrentUser, service: ServiceDep) -> list[VoiceSummary]:
+    return service.get_user_voices(user)
+
+
+@router.get("/{voice_id}", response_model=VoiceDetail)
+def get_voice(voice_id: str, user: CurrentUser, service: ServiceDep) -> VoiceDetail:
+    """Score, tier, characteristics, recommendations and every sample's report."""
+    return service.get_user_voice(voice_id, user)
+
+
+@router.delete("/{voice_id}", status_code=204)
+def delete_voice(voice_id: str, user: CurrentUser, state: StateDep) -> Response:
+    """Delete the voice, its files and its cached preview."""
+    if not state.service.delete_user_voice(voice_id, user):
+        raise VoiceNotFoundError(f"voice {voice_id!r} not found")
+    state.previews.drop(voice_id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/{voice_id}/preview",
+    response_class=FileResponse,
+    responses={200: {"content": {"audio/wav": {}}, "description": "A short sentence in the voice (WAV)."}},
+)
+def preview_voice(voice_id: str, user: CurrentUser, state: StateDep) -> FileResponse:
+    """A short sample sentence in the voice; made once, then served from the cache."""
+    state.service.get_user_voice(voice_id, user)  # 404 unless it is this user's voice
+    path = _gated(state, lambda: state.previews.get(voice_id, user))
+    return FileResponse(path, media_type="audio/wav", headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.get(
+    "/{voice_id}/report.png",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/png": {}}, "description": "Pitch histogram, sample quality, consistency."}},
+)
+def voice_report(voice_id: str, user: CurrentUser, service: ServiceDep) -> FileResponse:
+    """The voice's report as a picture: pitch distribution, each sample's quality, speaker consistency."""
+    return FileResponse(service.voice_report_plot(voice_id, user), media_type="image/png")
+
+
+@router.post(
+    "/{voice_id}/speech",
+    response_class=FileResponse,
+    responses={
+        200: {"content": {t: {} for t in MEDIA_TYPES.values()}, "description": "The speech, as a file."},
+        **problem_responses(413, 422),
+    },
+)
+async def speak(voice_id: str, body: SpeechRequest, user: CurrentUser, state: StateDep) -> FileResponse:
+    """Speak the text in the voice, with optional effects and background music; answers the audio file."""
+    service = state.service
+    if len(body.text) > service.settings.max_text_chars:
+        raise LimitExceededError(
+            f"the text has {len(body.text)} characters; the limit is {service.settings.max_text_chars}",
+            code="text_too_long",
+        )
+    folder = Path(tempfile.mkdtemp(prefix="speech-"))
+    out = folder / f"speech.{body.format}"
+    try:
+        result = await run_in_threadpool(
+            _gated,
+            state,
+            lambda: service.render(
+                voice_id,
+                body.text,
+                user,
+                output_path=out,
+                speed=body.speed,
+                pitch_semitones=body.pitch_semitones,
+                background_music=body.background_music,
+                effects=body.effects,
+            ),
+        )
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    if not result.success:
+        shutil.rmtree(folder, ignore_errors=True)
+        code = result.error_code or "speech_failed"
+        raise ApiError(status_for_code(code), result.errors[0] if result.errors else "speech failed", code=code)
+    return FileResponse(
+        out,
+        media_type=MEDIA_TYPES[body.format],
+        filename=f"speech.{body.format}",
+        headers={"X-Duration-Seconds": str(result.duration_s), "X-Real-Time-Factor": str(result.real_time_factor)},
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )

@@ -1,0 +1,466 @@
+// realvoice web page: sign in with an API key, record or upload samples, build a voice, speak with it.
+"use strict";
+
+const PROMPTS = [
+  "Good morning everyone, and welcome back to the channel.",
+  "Today I want to show you how I plan a whole week of videos in one afternoon.",
+  "Have you ever wondered why some podcasts sound so much warmer than others?",
+  "This is honestly the best coffee I have had all year!",
+  "First, open the settings menu, then choose the audio tab, and set the level to seventy percent.",
+  "Thanks for listening, and I will see you in the next episode.",
+  "The quick brown fox jumps over the lazy dog near the riverbank.",
+  "Could you send me the report by Friday afternoon, please?",
+];
+const MIN_SAMPLES = 5;
+const MAX_RECORD_SECONDS = 30;
+
+const $ = (id) => document.getElementById(id);
+const state = { key: null, samples: [], nextId: 1, prompt: 0, recorder: null, voices: [] };
+
+// ---- talking to the API --------------------------------------------------------------------
+
+class ApiError extends Error {
+  constructor(problem, status) {
+    super(problem.detail || problem.title || `HTTP ${status}`);
+    this.problem = problem;
+    this.status = status;
+  }
+}
+
+async function api(path, options = {}) {
+  const headers = Object.assign({ Authorization: `Bearer ${state.key}` }, options.headers || {});
+  const response = await fetch(path, Object.assign({}, options, { headers }));
+  if (!response.ok) {
+    let problem = { detail: `${response.status} ${response.statusText}` };
+    try { problem = await response.json(); } catch (_) { /* not JSON */ }
+    if (response.status === 401 && state.key) signOut(problem.detail);
+    throw new ApiError(problem, response.status);
+  }
+  return response;
+}
+
+async function apiJson(path, options) {
+  return (await api(path, options)).json();
+}
+
+function say(id, text, isError = false) {
+  const el = $(id);
+  el.textContent = text;
+  el.classList.toggle("error", isError);
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") node.className = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v);
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+// ---- signing in ----------------------------------------------------------------------------
+
+async function signIn(key, remember) {
+  state.key = key;
+  try {
+    state.voices = await apiJson("/v1/voices");
+  } catch (err) {
+    state.key = null;
+    say("signin-status", err.message, true);
+    return;
+  }
+  (remember ? localStorage : sessionStorage).setItem("realvoice-key", key);
+  $("signin").hidden = true;
+  $("app").hidden = false;
+  $("whoami").hidden = false;
+  $("whoami-text").textContent = `Signed in (key ${key.slice(0, 8)}…)`;
+  say("signin-status", "");
+  renderVoices();
+  $("create-h").focus?.();
+}
+
+function signOut(reason = "") {
+  state.key = null;
+  localStorage.removeItem("realvoice-key");
+  sessionStorage.removeItem("realvoice-key");
+  $("app").hidden = true;
+  $("whoami").hidden = true;
+  $("signin").hidden = false;
+  say("signin-status", reason ? `Signed out: ${reason}` : "Signed out.", Boolean(reason));
+  $("api-key").value = "";
+  $("api-key").focus();
+}
+
+// ---- samples: recording, uploading, checking ------------------------------------------------
+
+function showPrompt() {
+  $("prompt").textContent = PROMPTS[state.prompt % PROMPTS.length];
+}
+
+async function toggleRecording() {
+  if (state.recorder) {
+    state.recorder.stop();
+    return;
+  }
+  if (!navigator.mediaDevices?.getUserMedia || typeof MediaRecorder === "undefined") {
+    say("record-status", "This browser cannot record audio; upload files instead.", true);
+    return;
+  }
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: false, noiseSuppression: false } });
+  } catch (err) {
+    say("record-status", `The microphone is not available: ${err.message}`, true);
+    return;
+  }
+  const recorder = new MediaRecorder(stream);
+  const chunks = [];
+  const meter = startMeter(stream);
+  const started = Date.now();
+  const timer = setInterval(() => {
+    const s = (Date.now() - started) / 1000;
+    $("rec-time").textContent = `${s.toFixed(0)} s`;
+    if (s >= MAX_RECORD_SECONDS) recorder.stop();
+  }, 250);
+  recorder.ondataavailable = (e) => e.data.size && chunks.push(e.data);
+  recorder.onstop = () => {
+    clearInterval(timer);
+    meter.stop();
+    stream.getTracks().forEach((t) => t.stop());
+    state.recorder = null;
+    $("record").textContent = "Start recording";
+    $("record").classList.remove("recording");
+    $("rec-time").textContent = "";
+    const type = recorder.mimeType || "audio/webm";
+    const ext = type.includes("ogg") ? "ogg" : type.includes("mp4") ? "m4a" : "webm";
+    const blob = new Blob(chunks, { type });
+    const n = state.samples.length + 1;
+    addSample(new File([blob], `recording-${n}.${ext}`, { type }));
+    say("record-status", `Recorded sample ${n}. Checking it…`);
+    state.prompt += 1;
+    showPrompt();
+  };
+  recorder.start(250);
+  state.recorder = recorder;
+  $("record").textContent = "Stop recording";
+  $("record").classList.add("recording");
+  say("record-status", "Recording… read the sentence, then press Stop.");
+}
+
+function startMeter(stream) {
+  const ctx = new (window.AudioContext || window.webkitAudioContext)();
+  const analyser = ctx.createAnalyser();
+  analyser.fftSize = 1024;
+  ctx.createMediaStreamSource(stream).connect(analyser);
+  const buf = new Float32Array(analyser.fftSize);
+  let running = true;
+  const tick = () => {
+    if (!running) return;
+    analyser.getFloatTimeDomainData(buf);
+    let sum = 0;
+    for (const v of buf) sum += v * v;
+    $("level").value = Math.min(1, Math.sqrt(sum / buf.length) * 4);
+    requestAnimationFrame(tick);
+  };
+  tick();
+  return { stop() { running = false; $("level").value = 0; ctx.close(); } };
+}
+
+function addSample(file) {
+  const sample = { id: state.nextId++, file, report: null, error: null, url: URL.createObjectURL(file) };
+  state.samples.push(sample);
+  renderSamples();
+  checkSample(sample);
+}
+
+async function checkSample(sample) {
+  const form = new FormData();
+  form.append("file", sample.file, sample.file.name);
+  try {
+    sample.report = await apiJson("/v1/samples/check", { method: "POST", body: form });
+  } catch (err) {
+    sample.error = err.message;
+  }
+  renderSamples();
+}
+
+function renderSamples() {
+  const list = $("samples");
+  list.replaceChildren();
+  for (const s of state.samples) {
+    const r = s.report;
+    const status = s.error ? "rejected" : !r ? "checking" : r.accepted ? "accepted" : "rejected";
+    const verdict = s.error ? "Could not check" : !r ? "Checking…" : r.accepted ? "Accepted" : "Rejected";
+    const item = el("li", { class: status },
+      el("strong", {}, s.file.name), " — ", el("span", { class: "verdict" }, verdict));
+    if (r) {
+      const m = r.metrics;
+      if (m.duration_s > 0) item.append(el("div", { class: "meta" },
+        `${m.duration_s.toFixed(1)} s, ${m.speech_s.toFixed(1)} s of speech, SNR ${m.snr_db.toFixed(0)} dB, quality ${r.quality.toFixed(0)}/100`));
+      if (r.issues.length) {
+        const ul = el("ul", { class: "reasons" });
+        for (const issue of r.issues) ul.append(el("li", { class: issue.severity }, `${issue.severity === "error" ? "Problem" : "Note"}: ${issue.message}`));
+        item.append(ul);
+      }
+    }
+    if (s.error) item.append(el("p", { class: "reasons" }, s.error));
+    item.append(el("audio", { controls: "", src: s.url, "aria-label": `Play ${s.file.name}` }));
+    item.append(el("button", {
+      type: "button", class: "secondary", "aria-label": `Remove ${s.file.name}`,
+      onclick: () => { URL.revokeObjectURL(s.url); state.samples = state.samples.filter((x) => x !== s); renderSamples(); },
+    }, "Remove"));
+    list.append(item);
+  }
+  const good = state.samples.filter((s) => s.report?.accepted).length;
+  const checking = state.samples.filter((s) => !s.report && !s.error).length;
+  say("samples-summary", state.samples.length
+    ? `${good} of ${state.samples.length} samples accepted${checking ? `, ${checking} being checked` : ""}. ` +
+      (good >= MIN_SAMPLES ? "Enough to make a voice." : `You need at least ${MIN_SAMPLES} accepted samples.`)
+    : "No samples yet.");
+  updateCreateButton();
+}
+
+function updateCreateButton() {
+  const good = state.samples.filter((s) => s.report?.accepted).length;
+  $("create-button").disabled = good < MIN_SAMPLES || !$("consent").checked || Boolean(state.building);
+}
+
+// ---- building a voice -----------------------------------------------------------------------
+
+async function createVoice(event) {
+  event.preventDefault();
+  const form = new FormData();
+  form.append("name", $("voice-name").value.trim());
+  form.append("description", $("voice-description").value.trim());
+  form.append("consent", $("consent").checked ? "true" : "false");
+  for (const s of state.samples.filter((x) => x.report?.accepted)) form.append("files", s.file, s.file.name);
+  state.building = true;
+  updateCreateButton();
+  $("progress").value = 0;
+  $("result").hidden = true;
+  say("create-status", "Uploading…");
+  try {
+    const job = await apiJson("/v1/voices", { method: "POST", body: form });
+    const final = await followJob(job.events_url);
+    showResult(final);
+  } catch (err) {
+    say("create-status", err.message, true);
+  } finally {
+    state.building = false;
+    updateCreateButton();
+  }
+}
+
+async function followJob(url) {
+  // EventSource cannot send the key, so the stream is read with fetch.
+  const response = await api(url, { headers: { Accept: "text/event-stream" } });
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    let cut;
+    while ((cut = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      const fields = {};
+      for (const line of block.split("\n")) {
+        const i = line.indexOf(": ");
+        if (i > 0) fields[line.slice(0, i)] = line.slice(i + 2);
+      }
+      if (!fields.event || !fields.data) continue;
+      const job = JSON.parse(fields.data);
+      $("progress").value = job.progress;
+      $("progress").textContent = `${job.progress}%`;
+      say("create-status", `${job.progress.toFixed(0)}% — ${job.message}`);
+      if (fields.event === "done") return job;
+    }
+  }
+  throw new Error("The progress stream ended early; the voice list shows the result when it is ready.");
+}
+
+function showResult(job) {
+  const r = job.result;
+  const box = $("result-body");
+  box.replaceChildren();
+  $("result").hidden = false;
+  if (!r || !r.success) {
+    say("create-status", "The voice could not be made.", true);
+    box.append(el("p", { class: "status error" }, (r?.errors || [job.message]).join("\n")));
+    appendList(box, "What to fix", r?.recommendations || []);
+    $("result").focus();
+    return;
+  }
+  say("create-status", `Voice ready in ${r.elapsed_s.toFixed(0)} s.`);
+  const c = r.characteristics || {};
+  box.append(el("p", {}, el("span", { class: "score" }, `${r.quality_score.toFixed(0)}/100`), ` — ${r.quality_tier}`));
+  const dl = el("dl");
+  const row = (k, v) => dl.append(el("dt", {}, k), el("dd", {}, v));
+  row("Voice", `${c.gender} (${Math.round(100 * c.gender_confidence)}% sure)`);
+  row("Age (estimate)", `${c.age_band} (${Math.round(100 * c.age_confidence)}% sure)`);
+  row("Tone", (c.tone || []).join(", ") || "—");
+  row("Pitch", `${c.pitch_hz.toFixed(0)} Hz, range ${c.pitch_range_semitones.toFixed(1)} semitones`);
+  row("Speaking rate", `${c.speaking_rate_sps.toFixed(1)} syllables/s`);
+  row("Speech used", `${r.total_speech_s.toFixed(1)} s from ${r.sample_reports.filter((s) => s.accepted).length} samples`);
+  row("Method", `${r.method} (${r.engine})`);
+  box.append(dl);
+  appendList(box, "Recommendations", r.recommendations);
+  appendList(box, "Notes", r.warnings);
+  $("result").focus();
+  loadVoices(r.voice_id);
+  showReportPicture(box, r.voice_id);
+}
+
+async function showReportPicture(parent, voiceId) {
+  try {
+    const blob = await (await api(`/v1/voices/${voiceId}/report.png`)).blob();
+    parent.append(el("img", {
+      class: "report", src: URL.createObjectURL(blob),
+      alt: "Charts of the voice: pitch distribution, each sample's quality, and how consistent the samples are.",
+    }));
+  } catch (_) { /* the picture is a nicety; the numbers above say the same */ }
+}
+
+function appendList(parent, title, items) {
+  if (!items.length) return;
+  parent.append(el("h4", {}, title));
+  const ul = el("ul");
+  for (const item of items) ul.append(el("li", {}, item));
+  parent.append(ul);
+}
+
+// ---- voices ---------------------------------------------------------------------------------
+
+async function loadVoices(select) {
+  try {
+    state.voices = await apiJson("/v1/voices");
+    renderVoices(select);
+  } catch (err) {
+    say("voices-status", err.message, true);
+  }
+}
+
+function renderVoices(select) {
+  const list = $("voices");
+  list.replaceChildren();
+  say("voices-status", state.voices.length ? `${state.voices.length} voice(s).` : "No voices yet: make one above.");
+  const chooser = $("speak-voice");
+  const previous = select || chooser.value;
+  chooser.replaceChildren(...state.voices.map((v) => el("option", { value: v.voice_id }, v.name)));
+  if (previous && state.voices.some((v) => v.voice_id === previous)) chooser.value = previous;
+  $("speak-button").disabled = !state.voices.length;
+  for (const v of state.voices) {
+    const audio = el("audio", { controls: "", hidden: "", "aria-label": `Preview of ${v.name}` });
+    const item = el("li", {},
+      el("strong", {}, v.name), " ",
+      el("span", { class: "meta" }, `— ${v.quality_score.toFixed(0)}/100, ${v.quality_tier}, made ${new Date(v.created_at).toLocaleString()}`),
+      el("div", { class: "row" },
+        el("button", { type: "button", class: "secondary", onclick: (e) => preview(v, audio, e.target) }, "▶ Preview"),
+        el("button", { type: "button", class: "secondary", onclick: () => { chooser.value = v.voice_id; $("speak-text").focus(); } }, "Use in playground"),
+        el("button", { type: "button", class: "danger", onclick: () => deleteVoice(v) }, "Delete")),
+      audio);
+    list.append(item);
+  }
+}
+
+async function preview(voice, audio, button) {
+  button.disabled = true;
+  say("voices-status", `Loading the preview of ${voice.name}…`);
+  try {
+    const blob = await (await api(`/v1/voices/${voice.voice_id}/preview`)).blob();
+    audio.src = URL.createObjectURL(blob);
+    audio.hidden = false;
+    say("voices-status", "");
+    await audio.play().catch(() => {});
+  } catch (err) {
+    say("voices-status", err.message, true);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function deleteVoice(voice) {
+  if (!confirm(`Delete the voice “${voice.name}” and all its recordings? This cannot be undone.`)) return;
+  try {
+    await api(`/v1/voices/${voice.voice_id}`, { method: "DELETE" });
+    await loadVoices();
+    say("voices-status", `Deleted ${voice.name}. ${state.voices.length} voice(s) left.`);
+  } catch (err) {
+    say("voices-status", err.message, true);
+  }
+}
+
+// ---- playground -----------------------------------------------------------------------------
+
+async function speak(event) {
+  event.preventDefault();
+  const voiceId = $("speak-voice").value;
+  const format = $("speak-format").value;
+  const body = {
+    text: $("speak-text").value,
+    format,
+    speed: Number($("speak-speed").value),
+    pitch_semitones: Number($("speak-pitch").value),
+    background_music: $("speak-music").checked,
+    effects: [...document.querySelectorAll("input[name=effect]:checked")].map((x) => x.value),
+  };
+  $("speak-button").disabled = true;
+  say("speak-status", "Speaking… (a few seconds per sentence)");
+  try {
+    const response = await api(`/v1/voices/${voiceId}/speech`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const blob = await response.blob();
+    const url = URL.createObjectURL(blob);
+    const audio = $("speak-audio");
+    audio.src = url;
+    audio.hidden = false;
+    const link = $("speak-download");
+    link.href = url;
+    link.download = `realvoice-speech.${format}`;
+    link.textContent = `Download (${format.toUpperCase()}, ${(blob.size / 1024).toFixed(0)} kB)`;
+    link.hidden = false;
+    say("speak-status", `Done: ${Number(response.headers.get("X-Duration-Seconds") || 0).toFixed(1)} s of audio.`);
+    audio.play().catch(() => {});
+  } catch (err) {
+    say("speak-status", err.message, true);
+  } finally {
+    $("speak-button").disabled = false;
+  }
+}
+
+// ---- wiring ---------------------------------------------------------------------------------
+
+document.addEventListener("DOMContentLoaded", () => {
+  showPrompt();
+  $("signin-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    signIn($("api-key").value.trim(), $("remember").checked);
+  });
+  $("sign-out").addEventListener("click", () => signOut());
+  $("record").addEventListener("click", toggleRecording);
+  $("next-prompt").addEventListener("click", () => { state.prompt += 1; showPrompt(); });
+  $("upload").addEventListener("change", (e) => {
+    for (const f of e.target.files) addSample(f);
+    e.target.value = "";
+  });
+  $("consent").addEventListener("change", updateCreateButton);
+  $("create-form").addEventListener("submit", createVoice);
+  $("speak-form").addEventListener("submit", speak);
+  $("speak-speed").addEventListener("input", (e) => { $("speed-out").textContent = `${Number(e.target.value).toFixed(1)}×`; });
+  $("speak-pitch").addEventListener("input", (e) => {
+    const v = Number(e.target.value);
+    $("pitch-out").textContent = `${v > 0 ? "+" : ""}${v} semitone${Math.abs(v) === 1 ? "" : "s"}`;
+  });
+  const count = () => { $("text-count").textContent = $("speak-text").value.length; };
+  $("speak-text").addEventListener("input", count);
+  count();
+  const saved = localStorage.getItem("realvoice-key") || sessionStorage.getItem("realvoice-key");
+  if (saved) signIn(saved, Boolean(localStorage.getItem("realvoice-key")));
+});

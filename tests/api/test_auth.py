@@ -1,0 +1,87 @@
+"""Signing in with a key, the rate limit, health, the schema, the page, and the shape of every error."""
+
+from __future__ import annotations
+
+from realvoice.store.users import create_key, hash_key, list_keys, revoke_keys, user_for_key
+
+from .conftest import assert_problem, make_client
+
+
+def test_health_needs_no_key(client):
+    r = client.get("/healthz")
+    assert r.status_code == 200 and r.json()["status"] == "ok" and r.json()["engine"]
+
+
+def test_every_v1_route_needs_a_key(client):
+    for method, url in [
+        ("GET", "/v1/voices"),
+        ("GET", "/v1/voices/" + "0" * 32),
+        ("DELETE", "/v1/voices/" + "0" * 32),
+        ("GET", "/v1/voices/" + "0" * 32 + "/preview"),
+        ("POST", "/v1/voices/" + "0" * 32 + "/speech"),
+        ("POST", "/v1/voices"),
+        ("GET", "/v1/jobs/" + "0" * 32),
+        ("GET", "/v1/jobs/" + "0" * 32 + "/events"),
+        ("POST", "/v1/samples/check"),
+    ]:
+        r = client.request(method, url)
+        assert_problem(r, 401, "no_api_key")
+        assert r.headers["www-authenticate"] == "Bearer"
+
+
+def test_a_wrong_or_revoked_key_is_refused(client, service):
+    assert_problem(client.get("/v1/voices", headers={"Authorization": "Bearer rv_nope"}), 401, "bad_api_key")
+    key = create_key(service.db, "api-revoked")
+    headers = {"Authorization": f"Bearer {key}"}
+    assert client.get("/v1/voices", headers=headers).status_code == 200
+    assert revoke_keys(service.db, "api-revoked") == 1
+    assert_problem(client.get("/v1/voices", headers=headers), 401, "bad_api_key")
+
+
+def test_keys_are_stored_only_as_hashes(service):
+    key = create_key(service.db, "api-hashed")
+    assert key.startswith("rv_") and len(key) > 40
+    assert user_for_key(service.db, key) == "api-hashed" and user_for_key(service.db, key + "x") is None
+    with service.db.engine.connect() as conn:
+        dump = "\n".join(str(row) for row in conn.exec_driver_sql("SELECT * FROM api_keys"))
+    assert key not in dump and hash_key(key) in dump
+    (info,) = list_keys(service.db, "api-hashed")
+    assert info.hint == key[:10] and not info.revoked
+
+
+def test_a_new_user_has_no_voices(client, users):
+    r = client.get("/v1/voices", headers=users["alice"])
+    assert r.status_code == 200 and r.json() == []
+
+
+def test_requests_per_minute_per_key(service):
+    alice = {"Authorization": f"Bearer {create_key(service.db, 'api-rate-a')}"}
+    bob = {"Authorization": f"Bearer {create_key(service.db, 'api-rate-b')}"}
+    with make_client(service, requests_per_minute=3) as c:
+        assert [c.get("/v1/voices", headers=alice).status_code for _ in range(3)] == [200] * 3
+        r = c.get("/v1/voices", headers=alice)
+        assert_problem(r, 429, "rate_limited")
+        assert 1 <= int(r.headers["retry-after"]) <= 60
+        assert c.get("/v1/voices", headers=bob).status_code == 200  # another key has its own budget
+        assert c.get("/healthz").status_code == 200  # health is not rate limited
+
+
+def test_openapi_schema_and_docs(client):
+    schema = client.get("/openapi.json").json()
+    assert {"/v1/voices", "/v1/jobs/{job_id}/events", "/v1/samples/check", "/healthz"} <= set(schema["paths"])
+    upload = schema["paths"]["/v1/voices"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert {"name", "consent", "files"} <= set(upload["required"])
+    assert "HTTPBearer" in schema["components"]["securitySchemes"]
+    assert client.get("/docs").status_code == 200
+
+
+def test_unknown_paths_and_methods_are_problems(client, users):
+    assert_problem(client.get("/v1/nothing", headers=users["alice"]), 404, "not_found")
+    assert_problem(client.put("/v1/voices", headers=users["alice"]), 405, "method_not_allowed")
+
+
+def test_the_page_is_served_at_root(client):
+    r = client.get("/")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert "<html" in r.text.lower() and "app.js" in r.text
+    assert client.get("/app.js").status_code == 200 and client.get("/style.css").status_code == 200

@@ -1,0 +1,138 @@
+"""The web page in a real browser (Debian's Chromium via Playwright): sign in, record, upload, build, speak, delete.
+
+Skips where Playwright or ``/usr/bin/chromium`` is absent (``apt-get install chromium``, ``pip install playwright``).
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from realvoice.api import create_app
+from realvoice.api.config import ApiSettings
+from realvoice.store.users import create_key
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("chromium") is None, reason="Chromium is absent (apt-get install chromium)"),
+]
+
+
+@pytest.fixture(scope="module")
+def base_url(service) -> Iterator[str]:
+    """The app under uvicorn on a free loopback port, in a thread, for the module."""
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = create_app(service, settings=ApiSettings(requests_per_minute=100_000, sse_interval_s=0.2))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def page(base_url):
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", "--no-sandbox"],
+        )
+        context = browser.new_context(accept_downloads=True)
+        context.grant_permissions(["microphone"], origin=base_url)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        yield page
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def key(service) -> str:
+    return create_key(service.db, "page-user")
+
+
+def test_a_wrong_key_is_refused(page, base_url):
+    page.goto(base_url + "/")
+    page.get_by_label("API key").fill("rv_wrong")
+    page.get_by_role("button", name="Sign in").click()
+    sync_api.expect(page.locator("#signin-status")).to_contain_text("not valid")
+    assert page.locator("#app").is_hidden()
+
+
+def test_sign_in_and_see_no_voices(page, key):
+    page.get_by_label("API key").fill(key)
+    page.get_by_role("button", name="Sign in").click()
+    sync_api.expect(page.locator("#app")).to_be_visible()
+    sync_api.expect(page.locator("#voices-status")).to_contain_text("No voices yet")
+
+
+def test_record_in_the_browser_and_get_a_verdict(page):
+    sync_api.expect(page.locator("#prompt")).not_to_be_empty()
+    page.get_by_role("button", name="Start recording").click()
+    page.wait_for_timeout(2500)
+    page.get_by_role("button", name="Stop recording").click()
+    item = page.locator("#samples li").first
+    sync_api.expect(item.locator(".verdict")).not_to_have_text("Checking…", timeout=60_000)
+    assert "recording-1." in item.inner_text()
+    # the fake microphone plays a beep, not speech: it must be rejected, with a reason
+    sync_api.expect(item.locator(".verdict")).to_have_text("Rejected")
+    assert item.locator(".reasons li").count() >= 1
+    item.get_by_role("button", name="Remove").click()
+    sync_api.expect(page.locator("#samples li")).to_have_count(0)
+
+
+def test_upload_build_speak_and_delete(page, piper_samples, tmp_path):
+    page.locator("#upload").set_input_files([str(p) for p in piper_samples])
+    sync_api.expect(page.locator("#samples li.accepted")).to_have_count(len(piper_samples), timeout=120_000)
+    create = page.get_by_role("button", name="Create voice")
+    assert create.is_disabled()  # consent first
+    page.get_by_label("I am the person speaking").check()
+    page.get_by_label("Voice name").fill("Page voice")
+    create.click()
+    sync_api.expect(page.locator("#result")).to_be_visible(timeout=600_000)
+    sync_api.expect(page.locator("#result .score")).to_contain_text("/100")
+    assert "male" in page.locator("#result dl").inner_text()
+    sync_api.expect(page.locator("#result img.report")).to_be_visible()
+    assert page.locator("#result img.report").evaluate("img => img.naturalWidth") > 100
+    assert page.locator("#progress").evaluate("e => e.value") == 100
+    voices = page.locator("#voices li")
+    sync_api.expect(voices).to_have_count(1)
+    assert "Page voice" in voices.first.inner_text()
+
+    voices.first.get_by_role("button", name="▶ Preview").click()
+    preview = voices.first.locator("audio")
+    sync_api.expect(preview).to_be_visible(timeout=120_000)
+    assert preview.evaluate("a => a.src").startswith("blob:")
+
+    page.get_by_label("Text", exact=True).fill("Hello from the playground.")
+    page.get_by_label("File format").select_option("mp3")
+    page.get_by_label("Reverb").check()
+    page.get_by_label("Pitch").fill("2")  # a range input: fill sets its value
+    page.get_by_role("button", name="Speak").click()
+    download = page.locator("#speak-download")
+    sync_api.expect(download).to_be_visible(timeout=120_000)
+    sync_api.expect(page.locator("#speak-status")).to_contain_text("s of audio")
+    with page.expect_download() as info:
+        download.click()
+    saved = tmp_path / info.value.suggested_filename
+    info.value.save_as(saved)
+    assert saved.suffix == ".mp3" and saved.stat().st_size > 5_000
+
+    page.once("dialog", lambda d: d.accept())
+    voices.first.get_by_role("button", name="Delete").click()
+    sync_api.expect(page.locator("#voices li")).to_have_count(0)
+    sync_api.expect(page.locator("#voices-status")).to_contain_text("Deleted Page voice")
