@@ -14,6 +14,7 @@ from realvoice.analysis.transcribe import transcribe, word_error_rate
 
 pytestmark = pytest.mark.slow
 TEXT = "The library opens at nine in the morning, and closes early on Sundays."
+TEXT2 = TEXT + " Please remember to water the plants while I am away next week."
 
 
 def _files_under(path):
@@ -29,19 +30,22 @@ def test_clone_result_reports_everything(alice_voice, piper_samples):
     assert r.characteristics.gender == "male" and 70 < r.characteristics.pitch_hz < 160
     assert r.characteristics.age_band != "unknown" and r.characteristics.tone
     assert 1.5 < r.characteristics.speaking_rate_wps < 4.5  # Piper reads at a conversational pace
-    assert r.method == "nearest-stock" and any("nearest-stock" in w for w in r.warnings)
-    assert r.validation["stock_similarity"] > 0.3
+    # the voice was fitted, and validation showed it closer to the samples than the voice it started from
+    assert r.method == "fitted-style-fast", (r.method, r.validation)
+    assert r.validation["fitted_similarity"] > r.validation["start_similarity"] + 0.03
+    assert r.validation["heldout_logmel_end"] < r.validation["heldout_logmel_start"]
+    assert not any("nearest-stock" in w for w in r.warnings)
     assert len(r.fingerprint) == 64
 
 
 def test_speech_is_real_intelligible_speech(service, alice_voice):
-    r = asyncio.run(service.generate_user_cloned_speech(alice_voice.voice_id, TEXT, "alice"))
+    r = asyncio.run(service.generate_user_cloned_speech(alice_voice.voice_id, TEXT2, "alice"))
     assert r.success, r.errors
     audio, sr = sf.read(r.audio_path, dtype="float32")
     assert sr == r.sample_rate == 24000
-    assert 2.5 < r.duration_s < 8.0 and len(audio) / sr == pytest.approx(r.duration_s, abs=0.01)
+    assert 5.0 < r.duration_s < 14.0 and len(audio) / sr == pytest.approx(r.duration_s, abs=0.01)
     assert np.sqrt(np.mean(audio**2)) > 0.02
-    assert word_error_rate(TEXT, transcribe(audio, sr)) <= 0.15
+    assert word_error_rate(TEXT2, transcribe(audio, sr)) <= 0.2
 
 
 def test_tts_service_adds_music_and_effects(service, alice_voice, tmp_path):
@@ -101,6 +105,11 @@ def test_duplicate_voice_is_refused_unless_asked(service, alice_voice, piper_sam
     assert not r.success and r.error_code == "duplicate_voice"
 
 
+def test_unknown_fit_mode_is_a_clear_error(service, piper_samples):
+    r = service.create_voice("frank", "Bad mode", piper_samples, mode="magic")
+    assert not r.success and r.error_code == "bad_fit_mode" and service.get_user_voices("frank") == []
+
+
 def test_crash_while_saving_leaves_no_voice_and_no_files(service, piper_samples, monkeypatch):
     from realvoice.engines import VoiceModel
 
@@ -111,14 +120,14 @@ def test_crash_while_saving_leaves_no_voice_and_no_files(service, piper_samples,
     monkeypatch.setattr(VoiceModel, "save", boom)
     voices_before = set(service.settings.voices_dir.iterdir())
     with pytest.raises(OSError):
-        service.create_voice("dave", "Crash", piper_samples)
+        service.create_voice("dave", "Crash", piper_samples, mode="nearest-stock")
     assert service.get_user_voices("dave") == []
     assert set(service.settings.voices_dir.iterdir()) == voices_before
     assert list(service.settings.staging_dir.iterdir()) == []
 
 
 def test_delete_removes_rows_and_every_file(service, piper_samples):
-    r = service.create_voice("erin", "Temp", piper_samples, allow_duplicate=True)
+    r = service.create_voice("erin", "Temp", piper_samples, allow_duplicate=True, mode="nearest-stock")
     assert r.success, r.errors
     folder = service.settings.voices_dir / r.voice_id
     assert (folder / "voice.rvm.npz").exists() and len(_files_under(folder / "cleaned")) == 6

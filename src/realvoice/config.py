@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=_default_home)
     database_url: str | None = None
     engine: str = "kokoro"
+    fit_mode: str = "fast"  # "fast" (about a minute), "thorough" (minutes), "nearest-stock" (no fit)
     threads: int = 0  # 0: one per core
 
     max_upload_bytes: int = 50 * 1024 * 1024

@@ -93,7 +93,9 @@ class RealVoiceCloningService:
     def engine(self) -> Engine:
         with self._engine_lock:
             if self._engine is None:
-                self._engine = get_engine(self.settings.engine, self.settings.cache_dir, self.settings.threads)
+                self._engine = get_engine(
+                    self.settings.engine, self.settings.cache_dir, self.settings.threads, self.settings.fit_mode
+                )
             return self._engine
 
     def _row(self, voice_id: str, user_id: str) -> VoiceRow:
@@ -169,8 +171,12 @@ class RealVoiceCloningService:
         *,
         progress: Progress | None = None,
         allow_duplicate: bool = False,
+        mode: str | None = None,
     ) -> CloneResult:
-        """Check, clean and analyse the samples, build the voice model, and store it atomically."""
+        """Check, clean and analyse the samples, build the voice model, and store it atomically.
+
+        ``mode``: "fast" (the default, about a minute), "thorough" (minutes) or "nearest-stock" (no fit).
+        """
         return await asyncio.to_thread(
             self.create_voice,
             user_id,
@@ -179,6 +185,7 @@ class RealVoiceCloningService:
             description,
             progress=progress,
             allow_duplicate=allow_duplicate,
+            mode=mode,
         )
 
     def create_voice(
@@ -192,6 +199,7 @@ class RealVoiceCloningService:
         allow_duplicate: bool = False,
         labels: Sequence[str] | None = None,
         record_job: bool = True,
+        mode: str | None = None,
     ) -> CloneResult:
         """Synchronous form of :meth:`create_user_voice_clone`.
 
@@ -258,6 +266,7 @@ class RealVoiceCloningService:
                     for s, t in zip(intake.accepted, transcripts, strict=True)
                 ],
                 progress=lambda f, m: report(0.6 + 0.3 * f, m),
+                mode=mode,
             )
             model.sample_hashes = [sample_hash(s.samples) for s in intake.accepted]
             warnings = [f"{r.file}: {i.message}" for r in reports for i in r.issues if i.severity == "warning"]

@@ -117,7 +117,9 @@ class Engine(Protocol):
     version: str
     sample_rate: int
 
-    def enroll(self, samples: Sequence[EnrollSample], *, progress: Progress | None = None) -> VoiceModel: ...
+    def enroll(
+        self, samples: Sequence[EnrollSample], *, progress: Progress | None = None, mode: str | None = None
+    ) -> VoiceModel: ...
 
     def synthesize(self, voice: VoiceModel, sentence: str, *, speed: float = 1.0) -> np.ndarray: ...
 

@@ -31,6 +31,8 @@ REFERENCE_SENTENCES = (
     "We finally finished the project, and honestly, I think it turned out really well!",
 )
 PITCH_WEIGHT = 0.02  # similarity points per semitone of pitch difference
+FIT_MODES = ("fast", "thorough", "nearest-stock")
+VALIDATION_SENTENCE = "We should be there by six, unless the traffic is terrible again."
 
 
 class KokoroEngine:
@@ -43,7 +45,7 @@ class KokoroEngine:
     _instances: dict[str, KokoroEngine] = {}
     _lock = threading.Lock()
 
-    def __init__(self, cache_dir: Path, threads: int = 0) -> None:
+    def __init__(self, cache_dir: Path, threads: int = 0, fit_mode: str = "fast") -> None:
         import onnxruntime as ort
 
         self.cache_dir = Path(cache_dir)
@@ -59,13 +61,18 @@ class KokoroEngine:
         self._vocab = assets.vocab()
         self._stock = {k: v.reshape(v.shape[0], -1) for k, v in assets.stock_voices().items()}
         self.phonemize = Phonemizer("en-us")
+        if fit_mode not in FIT_MODES:
+            raise EngineError(f"unknown fit mode {fit_mode!r}; choose from {', '.join(FIT_MODES)}", code="bad_fit_mode")
+        self.fit_mode = fit_mode
+        self._torch_model = None
+        self._fit_lock = threading.Lock()
 
     @classmethod
-    def load(cls, cache_dir: Path, *, threads: int = 0) -> KokoroEngine:
-        key = str(Path(cache_dir).resolve())
+    def load(cls, cache_dir: Path, *, threads: int = 0, fit_mode: str = "fast") -> KokoroEngine:
+        key = f"{Path(cache_dir).resolve()}|{fit_mode}"
         with cls._lock:
             if key not in cls._instances:
-                cls._instances[key] = cls(Path(cache_dir), threads)
+                cls._instances[key] = cls(Path(cache_dir), threads, fit_mode)
             return cls._instances[key]
 
     # --- synthesis -------------------------------------------------------------------------
@@ -148,7 +155,76 @@ class KokoroEngine:
         os.replace(tmp, path)
         return voices
 
-    def enroll(self, samples: Sequence[EnrollSample], *, progress: Progress | None = None) -> VoiceModel:
+    def enroll(
+        self, samples: Sequence[EnrollSample], *, progress: Progress | None = None, mode: str | None = None
+    ) -> VoiceModel:
+        """Fit a voice to the samples (mode "fast" or "thorough"), or pick the nearest stock voice."""
+        mode = mode or self.fit_mode
+        if mode not in FIT_MODES:
+            raise EngineError(f"unknown fit mode {mode!r}; choose from {', '.join(FIT_MODES)}", code="bad_fit_mode")
+        if mode == "nearest-stock" or not any(s.transcript for s in samples):
+            return self._nearest_stock(samples, progress=progress)
+        return self._fit(samples, mode, progress)
+
+    def torch_model(self):
+        """The differentiable PyTorch copy, rebuilt from the ONNX on first use (a few seconds)."""
+        with self._fit_lock:
+            if self._torch_model is None:
+                from .torch_model import load_torch_model
+
+                self._torch_model = load_torch_model(str(self.model_path))
+            return self._torch_model
+
+    def _fit(self, samples: Sequence[EnrollSample], mode: str, progress: Progress | None) -> VoiceModel:
+        """Teacher-forced fit of the 256 style values to the samples, validated before it is kept.
+
+        Validation: a sentence none of the samples contains is spoken with the start voice and with
+        the fitted one; the fitted voice must sound more like the samples (speaker embedding) or the
+        start voice is kept and the model says so.
+        """
+        from . import fit
+
+        def report(fraction: float, message: str) -> None:
+            if progress:
+                progress(fraction, message)
+
+        report(0.02, "loading the fitting model")
+        model = self.torch_model()
+        pairs = [(s.audio, self.phonemize(s.transcript)) for s in samples if s.transcript]
+        start_name, start = fit.choose_start_style(model, pairs, {k: v[:, None, :] for k, v in self._stock.items()})
+        with self._fit_lock:  # one fit at a time: each takes both cores and ~3 GB
+            style, metrics = fit.fit_style(
+                model, pairs, start, mode=mode, progress=lambda f, m: report(0.05 + 0.85 * f, m)
+            )
+        report(0.92, "validating the fitted voice")
+        target = np.mean([s.embedding for s in samples], axis=0)
+        target /= np.linalg.norm(target) + 1e-9
+        encoder = SpeakerEncoder.load()
+        ph = self.phonemize(VALIDATION_SENTENCE)
+        table_fit = np.repeat(np.asarray(style, np.float32)[None, :], len(self._stock[start_name]), axis=0)
+        sim_fit = cosine(target, encoder.embed(self.synthesize_phonemes(table_fit, ph), SAMPLE_RATE))
+        sim_start = cosine(target, encoder.embed(self.synthesize_phonemes(self._stock[start_name], ph), SAMPLE_RATE))
+        kept = sim_fit >= sim_start
+        report(1.0, "voice fitted" if kept else "fit rejected; keeping the start voice")
+        summary = {
+            "validation_similarity": round(sim_fit if kept else sim_start, 4),
+            "start_similarity": round(sim_start, 4),
+            "fitted_similarity": round(sim_fit, 4),
+            "fit_seconds": round(float(metrics.get("seconds", 0.0)), 1),
+            "timbre_steps": float(metrics.get("timbre_steps", 0)),
+            "heldout_logmel_start": round(float(metrics.get("val_logmel_start", 0.0)), 3),
+            "heldout_logmel_end": round(float(metrics.get("val_logmel_end", 0.0)), 3),
+        }
+        return VoiceModel(
+            engine=self.name,
+            engine_version=self.version,
+            method=f"fitted-style-{mode}" if kept else "nearest-stock",
+            arrays={"style": table_fit if kept else self._stock[start_name].copy()},
+            params={"start_voice": start_name, "mode": mode, "fit_kept": kept},
+            metrics=summary,
+        )
+
+    def _nearest_stock(self, samples: Sequence[EnrollSample], *, progress: Progress | None = None) -> VoiceModel:
         """Pick the stock voice nearest to the samples by speaker embedding and pitch.
 
         This is a starting point, not a fitted clone, and the model says so (method="nearest-stock").

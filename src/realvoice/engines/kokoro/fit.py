@@ -1,0 +1,570 @@
+"""Teacher-forced style fitting for Kokoro-82M (voice cloning core).
+
+    fit_style(model, samples, start_style, *, steps, progress=None, **options)
+        -> (style_256: np.ndarray float32 [256], metrics: dict)
+
+model        : KModel from kokoro_torch.load_torch_model()
+samples      : list of (audio float32 mono 24 kHz numpy, phoneme string)
+start_style  : [256] (or [1,256]) start voice row, e.g. the nearest stock voice's row
+steps        : timbre (Adam) steps; fewer = faster. Prosody steps are an option.
+progress     : optional callback progress(fraction: float, message: str)
+
+Recipe: (1) trim/normalise each sample; (2) synthesise the phonemes with the start style at
+predicted durations and DTW (MFCC, 40 Hz) the recording against it -> real frames per token;
+(3) real F0 (pyworld harvest, 12.5 ms) and real energy N in Kokoro's units; (4) timbre fit:
+Adam on style[:128], decoder teacher-forced with real durations/F0/N on random crops, loss =
+multi-resolution log-mel L1 + light pull to the start; (5) prosody fit: Adam on style[128:] so
+the predictor's durations, F0 and N match the real ones.
+
+torch is imported only inside this module (the product imports it only when fitting).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+SR = 24000
+HOP = 600  # one duration frame (40 Hz)
+F0_HOP = 300  # F0 / N frames (80 Hz)
+
+FAST = dict(
+    steps=45,
+    prosody_steps=6,
+    crop_frames=48,
+    batch=1,
+    lr=0.04,
+    prosody_lr=0.1,
+    pull=0.02,
+    time_budget_s=55.0,
+    harvest=False,
+    bf16=True,
+)
+THOROUGH = dict(
+    steps=100,
+    prosody_steps=50,
+    crop_frames=80,
+    batch=1,
+    lr=0.03,
+    prosody_lr=0.03,
+    pull=0.01,
+    time_budget_s=None,
+    harvest=True,
+    bf16=False,
+)
+
+
+# ----------------------------------------------------------------------------- preparation
+def trim_and_normalise(audio, top_db=40.0, margin_s=0.1):
+    audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+    if audio.size == 0:
+        return audio
+    frame = 480
+    n = max(1, len(audio) // frame)
+    e = np.sqrt(np.mean(audio[: n * frame].reshape(n, frame) ** 2, axis=1) + 1e-12)
+    db = 20 * np.log10(e / (e.max() + 1e-12) + 1e-12)
+    on = np.where(db > -top_db)[0]
+    if len(on):
+        m = int(margin_s * SR)
+        a, b = max(0, on[0] * frame - m), min(len(audio), (on[-1] + 1) * frame + m)
+        audio = audio[a:b]
+    audio = audio - audio.mean()
+    pk = np.abs(audio).max()
+    return (audio / pk * 0.5).astype(np.float32) if pk > 0 else audio
+
+
+def _mfcc40(audio, n_mfcc=20):
+    import librosa
+
+    m = librosa.feature.mfcc(
+        y=audio, sr=SR, n_mfcc=n_mfcc, n_fft=2048, hop_length=HOP, win_length=1200, n_mels=64, fmax=8000
+    )
+    m = m[1:]  # drop c0 (level)
+    m = (m - m.mean(1, keepdims=True)) / (m.std(1, keepdims=True) + 1e-5)
+    return m
+
+
+def _dtw_path(A, B):
+    """Plain DTW (steps (1,0),(0,1),(1,1)) on Euclidean distances; returns [(i, j), ...]."""
+    C = np.sqrt(np.maximum(((A[:, :, None] - B[:, None, :]) ** 2).sum(0), 0))
+    n, m = C.shape
+    D = np.full((n + 1, m + 1), np.inf)
+    D[0, 0] = 0
+    for i in range(1, n + 1):
+        row = C[i - 1]
+        # D[i, j] = row[j-1] + min(D[i-1, j], D[i-1, j-1], D[i, j-1]); the last term needs a scan
+        best = np.minimum(D[i - 1, 1:], D[i - 1, :-1]) + row
+        # left-to-right recurrence D[i, j] = min(best[j], D[i, j-1] + row[j])
+        acc = np.empty(m)
+        prev = np.inf
+        for j in range(m):
+            v = best[j]
+            w = prev + row[j]
+            prev = v if v < w else w
+            acc[j] = prev
+        D[i, 1:] = acc
+    i, j, path = n, m, []
+    while i > 0 and j > 0:
+        path.append((i - 1, j - 1))
+        k = np.argmin((D[i - 1, j - 1], D[i - 1, j], D[i, j - 1]))
+        i, j = (i - 1, j - 1) if k == 0 else ((i - 1, j) if k == 1 else (i, j - 1))
+    return path[::-1]
+
+
+def pick_threads(max_threads=None):
+    """1 or N threads: on a busy 2-core machine two threads can be 5x slower than one."""
+    import os
+
+    n = max_threads or os.cpu_count() or 1
+    if n <= 1 or os.getloadavg()[0] > 0.3:
+        # someone else is using the CPU: with a busy core, 2 synchronising threads can be
+        # 5x slower than one, so do not gamble
+        torch.set_num_threads(1)
+        return 1
+    x = torch.randn(1, 256, 6000)
+    w = torch.randn(256, 256, 7)
+    best, best_t = 1, float("inf")
+    for th in (1, n):
+        torch.set_num_threads(th)
+        ts = []
+        with torch.no_grad():
+            for _ in range(3):
+                t = time.perf_counter()
+                F.conv1d(x, w, padding=3)
+                ts.append(time.perf_counter() - t)
+        t = min(ts[1:])
+        if t < best_t * 0.85 or th == 1:
+            best, best_t = th, min(t, best_t)
+    torch.set_num_threads(best)
+    return best
+
+
+def dtw_durations(real_audio, synth_audio, pred_dur, n_real):
+    """Real 40 Hz frames per token from DTW of normalised MFCCs (real vs synthesis)."""
+
+    A = _mfcc40(synth_audio)[:, : int(pred_dur.sum())]
+    B = _mfcc40(real_audio)[:, :n_real]
+    if B.shape[1] < n_real:
+        B = np.pad(B, ((0, 0), (0, n_real - B.shape[1])), mode="edge")
+    if A.shape[1] < pred_dur.sum():
+        A = np.pad(A, ((0, 0), (0, int(pred_dur.sum()) - A.shape[1])), mode="edge")
+    wp = _dtw_path(A, B)
+    tok_of_synth = np.repeat(np.arange(len(pred_dur)), pred_dur)
+    first = np.full(n_real, -1)
+    for i, j in wp:
+        if first[j] < 0 or i < first[j]:
+            first[j] = i
+    tok = tok_of_synth[np.clip(first, 0, len(tok_of_synth) - 1)]
+    tok = np.maximum.accumulate(tok)
+    dur = np.bincount(tok, minlength=len(pred_dur)).astype(np.int64)
+    # every token >= 1 frame, total unchanged: take frames from the longest neighbours
+    while (dur == 0).any():
+        z = int(np.where(dur == 0)[0][0])
+        lo, hi = max(0, z - 3), min(len(dur), z + 4)
+        donor = lo + int(np.argmax(dur[lo:hi]))
+        if dur[donor] <= 1:
+            donor = int(np.argmax(dur))
+        dur[donor] -= 1
+        dur[z] += 1
+    return dur
+
+
+def real_f0(audio, n80, harvest=True):
+    import pyworld as pw
+    import soxr
+
+    x = soxr.resample(audio.astype(np.float64), SR, 16000).astype(np.float64)
+    if harvest:
+        f0, _ = pw.harvest(x, 16000, f0_floor=60.0, f0_ceil=600.0, frame_period=12.5)
+    else:
+        f0, t = pw.dio(x, 16000, f0_floor=60.0, f0_ceil=600.0, frame_period=12.5)
+        f0 = pw.stonemask(x, f0, t, 16000)
+    f0 = f0[:n80]
+    if len(f0) < n80:
+        f0 = np.pad(f0, (0, n80 - len(f0)))
+    return f0.astype(np.float32)
+
+
+_MEL_N = None
+
+
+def real_energy(audio, n80):
+    """N = ln || mel power + 1e-5 ||_2 over 80 HTK mel bands (n_fft 2048, win 1200, hop 300)."""
+    import librosa
+
+    global _MEL_N
+    if _MEL_N is None:
+        _MEL_N = librosa.filters.mel(sr=SR, n_fft=2048, n_mels=80, htk=True, norm=None)
+    S = (
+        np.abs(librosa.stft(audio, n_fft=2048, hop_length=F0_HOP, win_length=1200, center=True, pad_mode="reflect"))
+        ** 2
+    )
+    mel = _MEL_N @ S
+    N = np.log(np.linalg.norm(mel + 1e-5, axis=0))
+    N = N[:n80]
+    if len(N) < n80:
+        N = np.pad(N, (0, n80 - len(N)), mode="edge")
+    return N.astype(np.float32)
+
+
+def _bandwidth_hz(audio):
+    """Highest frequency with real content: last 250 Hz band within 55 dB of the loudest band
+    (VCC2016 is 16 kHz material: nothing above ~8 kHz after resampling)."""
+    n = 1024
+    frames = len(audio) // n
+    if frames < 4:
+        return SR / 2
+    X = np.abs(np.fft.rfft(audio[: frames * n].reshape(frames, n) * np.hanning(n), axis=1)) ** 2
+    P = X.mean(0)
+    f = np.fft.rfftfreq(n, 1 / SR)
+    edges = np.arange(0, SR / 2 + 250, 250)
+    lev = np.array([P[(f >= lo) & (f < lo + 250)].mean() for lo in edges[:-1]])
+    db = 10 * np.log10(lev + 1e-20)
+    ok = np.where(db > db.max() - 55)[0]
+    return float(edges[ok[-1] + 1]) if len(ok) else SR / 2
+
+
+# ----------------------------------------------------------------------------- model pieces
+@torch.no_grad()
+def _text_side(model, tokens):
+    ids = torch.tensor([tokens], dtype=torch.long)
+    L = torch.tensor([ids.shape[1]])
+    mask = torch.zeros(1, ids.shape[1], dtype=torch.bool)
+    bert = model.bert(ids, attention_mask=(~mask).int())
+    d_en = model.bert_encoder(bert).transpose(-1, -2)
+    t_en = model.text_encoder(ids, L, mask)
+    return d_en, t_en, L, mask
+
+
+def _predict(model, d_en, L, mask, s_pros, dur=None):
+    """Predictor with prosody style s_pros [1,128]; if dur is None use predicted durations."""
+    d = model.predictor.text_encoder(d_en, s_pros, L, mask)
+    x, _ = model.predictor.lstm(d)
+    logits = model.predictor.duration_proj(x)
+    dur_cont = torch.sigmoid(logits).sum(-1)[0]  # [T]
+    if dur is None:
+        dur = torch.round(dur_cont).clamp(min=1).long()
+    aln = _alignment(dur, d.shape[1])
+    en = d.transpose(-1, -2) @ aln
+    F0, N = model.predictor.F0Ntrain(en, s_pros)
+    return dur_cont, dur, aln, F0, N
+
+
+def _alignment(dur, T):
+    idx = torch.repeat_interleave(torch.arange(T), dur)
+    aln = torch.zeros(T, idx.shape[0])
+    aln[idx, torch.arange(idx.shape[0])] = 1
+    return aln[None]
+
+
+class _MelLoss:
+    def __init__(self, fmax):
+        import librosa
+
+        self.cfg = []
+        for n_fft, hop, n_mels in ((512, 128, 64), (1024, 256, 80), (2048, 512, 96)):
+            fb = torch.tensor(librosa.filters.mel(sr=SR, n_fft=n_fft, n_mels=n_mels, fmax=fmax), dtype=torch.float32)
+            kmax = int(math.ceil(fmax / (SR / n_fft))) + 1
+            self.cfg.append((n_fft, hop, fb, torch.hann_window(n_fft), kmax))
+
+    def __call__(self, y, x):
+        loss = 0.0
+        for n_fft, hop, fb, win, kmax in self.cfg:
+            Y = torch.stft(y, n_fft, hop, window=win, return_complex=True).abs() ** 2
+            X = torch.stft(x, n_fft, hop, window=win, return_complex=True).abs() ** 2
+            loss = loss + (torch.log(fb @ Y + 1e-5) - torch.log(fb @ X + 1e-5)).abs().mean()
+            loss = loss + 0.25 * (torch.log(Y[..., :kmax, :] + 1e-5) - torch.log(X[..., :kmax, :] + 1e-5)).abs().mean()
+        return loss / len(self.cfg)
+
+
+# ----------------------------------------------------------------------------- start voice
+def speech_median_f0(audio):
+    import pyworld as pw
+    import soxr
+
+    x = soxr.resample(np.asarray(audio, np.float64), SR, 16000)
+    f0, t = pw.dio(x, 16000, f0_floor=60.0, f0_ceil=600.0, frame_period=10.0)
+    f0 = pw.stonemask(x, f0, t, 16000)
+    v = f0[f0 > 0]
+    return float(np.median(v)) if len(v) else 0.0
+
+
+@torch.no_grad()
+def choose_start_style(model, samples, voices: dict):
+    """Pick the stock voice whose *predicted* median F0 (predictor only, cheap) is nearest to the
+    recordings' median F0, on a log scale. Returns (name, style row [256])."""
+    real = np.median([speech_median_f0(trim_and_normalise(a)) for a, _ in samples[:3]])
+    phon = samples[0][1]
+    ids = [model.vocab[p] for p in phon if p in model.vocab][:508]
+    tokens = [0, *ids, 0]
+    d_en, _, L, mask = _text_side(model, tokens)
+    best: tuple[float, str, np.ndarray] | None = None
+    for name, table in voices.items():
+        row = np.asarray(table)[len(tokens) - 2].reshape(256)
+        _, _, _, F0, _ = _predict(model, d_en, L, mask, torch.tensor(row[128:])[None])
+        f = F0[0].numpy()
+        med = float(np.median(f[f > 40])) if (f > 40).any() else 1.0
+        d = abs(math.log(max(med, 1.0) / max(real, 1.0)))
+        if best is None or d < best[0]:
+            best = (d, name, row)
+    if best is None:
+        raise ValueError("no stock voices to start from")
+    return best[1], best[2]
+
+
+# ----------------------------------------------------------------------------- main entry
+def prepare_samples(model, samples, start_style, *, harvest=True, progress=None, p0=0.0, p1=0.2, bf16=False):
+    """Trim, synthesise at predicted durations, DTW-align, extract F0 and N."""
+    vocab = model.vocab
+    s0 = torch.tensor(np.asarray(start_style, np.float32).reshape(1, 256))
+    prepared = []
+    for k, (audio, phonemes) in enumerate(samples):
+        ids = [vocab[p] for p in phonemes if p in vocab][:508]
+        tokens = [0, *ids, 0]
+        audio = trim_and_normalise(audio)
+        d_en, t_en, L, mask = _text_side(model, tokens)
+        with torch.no_grad():
+            _, pdur, aln, F0p, Np = _predict(model, d_en, L, mask, s0[:, 128:])
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                synth = model.decoder(t_en @ aln, F0p, Np, s0[:, :128])
+            synth = synth.float().reshape(-1).numpy()
+        # match the recording's level to the model's own output (keeps N in distribution)
+        rms_s = np.sqrt(np.mean(synth**2) + 1e-12)
+        rms_r = np.sqrt(np.mean(audio**2) + 1e-12)
+        audio = (audio * (rms_s / rms_r)).astype(np.float32)
+        n_real = int(math.ceil(len(audio) / HOP))
+        audio = np.pad(audio, (0, n_real * HOP - len(audio)))
+        dur = dtw_durations(audio, synth, pdur.numpy(), n_real)
+        f0 = real_f0(audio, 2 * n_real, harvest=harvest)
+        N = real_energy(audio, 2 * n_real)
+        # the model's own energy in pauses is higher than the (denoised or not) recording's:
+        # clamp from below so the fit does not learn to reproduce the noise floor
+        N = np.maximum(N, float(np.percentile(Np.numpy(), 2)))
+        prepared.append(
+            dict(
+                tokens=tokens,
+                audio=audio,
+                dur=torch.tensor(dur),
+                f0=torch.tensor(f0),
+                N=torch.tensor(N),
+                d_en=d_en,
+                t_en=t_en,
+                L=L,
+                mask=mask,
+                asr=(t_en @ _alignment(torch.tensor(dur), len(tokens))),
+                pred_frames=int(pdur.sum()),
+                real_frames=n_real,
+            )
+        )
+        if progress:
+            progress(p0 + (p1 - p0) * (k + 1) / len(samples), f"prepared sample {k + 1}/{len(samples)}")
+    return prepared
+
+
+def fit_style(
+    model,
+    samples,
+    start_style,
+    *,
+    steps=None,
+    progress=None,
+    mode="fast",
+    prosody_steps=None,
+    crop_frames=None,
+    batch=None,
+    lr=None,
+    prosody_lr=None,
+    pull=None,
+    time_budget_s="default",
+    harvest=None,
+    bf16=None,
+    threads="auto",
+    seed=0,
+    holdout=True,
+    verbose=False,
+):
+    """Fit a 256-value Kokoro style to recordings. Returns (style [256] float32, metrics)."""
+    t_start = time.time()
+    cfg = dict(FAST if mode == "fast" else THOROUGH)
+    for k, v in dict(
+        steps=steps,
+        prosody_steps=prosody_steps,
+        crop_frames=crop_frames,
+        batch=batch,
+        lr=lr,
+        prosody_lr=prosody_lr,
+        pull=pull,
+        harvest=harvest,
+        bf16=bf16,
+    ).items():
+        if v is not None:
+            cfg[k] = v
+    if time_budget_s != "default":
+        cfg["time_budget_s"] = time_budget_s
+    if threads == "auto":
+        threads = pick_threads()
+    elif threads:
+        torch.set_num_threads(threads)
+    rng = np.random.default_rng(seed)
+    torch.manual_seed(seed)
+    prog = progress or (lambda f, m: None)
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+
+    s0 = torch.tensor(np.asarray(start_style, np.float32).reshape(1, 256))
+    prep = prepare_samples(
+        model, samples, start_style, harvest=cfg["harvest"], progress=prog, p0=0.0, p1=0.15, bf16=bool(cfg["bf16"])
+    )
+    t_prep = time.time() - t_start
+    fmax = min(11000.0, max(4000.0, min(_bandwidth_hz(p["audio"]) for p in prep)))
+    mel_loss = _MelLoss(fmax)
+
+    # hold out one sample's centre crop for early stopping (if there are >= 3 samples)
+    val = None
+    if holdout and len(prep) >= 3:
+        v = max(range(len(prep)), key=lambda i: prep[i]["real_frames"])
+        val = v
+
+    def crop(p, K, start=None):
+        T = p["real_frames"]
+        K = min(K, T)
+        a = int(rng.integers(0, T - K + 1)) if start is None else start
+        return (
+            p["asr"][..., a : a + K],
+            p["f0"][None, 2 * a : 2 * (a + K)],
+            p["N"][None, 2 * a : 2 * (a + K)],
+            torch.tensor(p["audio"][a * HOP : (a + K) * HOP]),
+        )
+
+    def decode(s_t, asr, f0, N):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bool(cfg["bf16"])):
+            y = model.decoder(asr, f0, N, s_t)
+        return y.float().reshape(asr.shape[0], -1)
+
+    # ---- prosody
+    t_pros0 = time.time()
+    s_p = s0[:, 128:].clone().requires_grad_(True)
+    opt = torch.optim.Adam([s_p], lr=cfg["prosody_lr"])
+    pros_losses = []
+
+    def pros_loss(detail=False):
+        tot, parts = 0.0, np.zeros(3)
+        for p in prep:
+            dur_cont, _, _, F0, N = _predict(model, p["d_en"], p["L"], p["mask"], s_p, dur=p["dur"])
+            ld = (dur_cont[1:-1] - p["dur"][1:-1].float()).abs().mean()
+            voiced = p["f0"] > 0
+            f0h = F0[0, : p["f0"].shape[0]]
+            lf = ((f0h - p["f0"]).abs()[voiced].mean() / 10.0) if voiced.any() else torch.tensor(0.0)
+            ln = (N[0, : p["N"].shape[0]] - p["N"]).abs().mean()
+            tot = tot + (ld + lf + ln) / len(prep)
+            parts += np.array([float(ld.detach()), float(lf.detach()), float(ln.detach())]) / len(prep)
+        tot = tot + cfg["pull"] * ((s_p - s0[:, 128:]) ** 2).mean()
+        return (tot, parts) if detail else tot
+
+    with torch.no_grad():
+        p_start = pros_loss(detail=True)[1]
+    for step in range(cfg["prosody_steps"]):
+        opt.zero_grad()
+        loss = pros_loss()
+        loss.backward()
+        opt.step()
+        pros_losses.append(float(loss))
+        if cfg["time_budget_s"] is not None and time.time() - t_start > 0.5 * cfg["time_budget_s"]:
+            break
+        prog(0.15 + 0.15 * (step + 1) / cfg["prosody_steps"], f"prosody step {step + 1}/{cfg['prosody_steps']}")
+    with torch.no_grad():
+        p_end = pros_loss(detail=True)[1]
+    t_pros = time.time() - t_pros0
+
+    # ---- timbre
+    s_t = s0[:, :128].clone().requires_grad_(True)
+    opt = torch.optim.Adam([s_t], lr=cfg["lr"])
+    K = cfg["crop_frames"]
+    train_ids = [i for i in range(len(prep))]
+
+    def val_loss():
+        if val is None:
+            return None
+        p = prep[val]
+        Kv = min(p["real_frames"], 2 * K)
+        a = (p["real_frames"] - Kv) // 2
+        asr, f0, N, y = crop(p, Kv, a)
+        with torch.no_grad():
+            return float(mel_loss(decode(s_t, asr, f0, N)[0], y))
+
+    v_start = val_loss()
+    best = (float("inf"), s_t.detach().clone())  # never revert to the start style itself
+    losses = []
+    t_timbre0 = time.time()
+    budget = cfg["time_budget_s"]
+    step_times = []
+    bad = 0
+    n_done = 0
+    for step in range(cfg["steps"]):
+        ts = time.time()
+        opt.zero_grad()
+        loss = 0.0
+        for _b in range(cfg["batch"]):
+            p = prep[train_ids[int(rng.integers(0, len(train_ids)))]]
+            asr, f0, N, y = crop(p, K)
+            yhat = decode(s_t, asr, f0, N)[0]
+            L_ = min(len(yhat), len(y))
+            loss = loss + mel_loss(yhat[:L_], y[:L_]) / cfg["batch"]
+        loss = loss + cfg["pull"] * ((s_t - s0[:, :128]) ** 2).mean()
+        loss.backward()
+        opt.step()
+        n_done = step + 1
+        losses.append(float(loss))
+        step_times.append(time.time() - ts)
+        if val is not None and (step + 1) % 8 == 0:
+            vl = val_loss()
+            if vl < best[0] - 1e-3:
+                best, bad = (vl, s_t.detach().clone()), 0
+            else:
+                bad += 1
+            if bad >= 3:
+                break
+        prog(0.3 + 0.7 * (step + 1) / cfg["steps"], f"timbre step {step + 1}/{cfg['steps']} loss {float(loss):.3f}")
+        if budget is not None:
+            elapsed = time.time() - t_start
+            # stop so that the next step and the prosody phase still fit in the budget
+            if elapsed + np.mean(step_times[-4:]) + 1.0 > budget:
+                break
+    v_end = val_loss()
+    if val is not None and best[0] is not None and v_end is not None and best[0] < v_end:
+        s_timbre = best[1]
+    else:
+        s_timbre = s_t.detach().clone()
+        best = (v_end, s_timbre)
+    t_timbre = time.time() - t_timbre0
+
+    style = torch.cat([s_timbre, s_p.detach()], dim=1).reshape(256).numpy().astype(np.float32)
+    metrics = dict(
+        mode=mode,
+        threads=torch.get_num_threads(),
+        seconds=time.time() - t_start,
+        prep_seconds=t_prep,
+        timbre_seconds=t_timbre,
+        prosody_seconds=t_pros,
+        timbre_steps=n_done,
+        sec_per_step=float(np.mean(step_times)) if step_times else 0,
+        train_loss_first=losses[0] if losses else None,
+        train_loss_last=float(np.mean(losses[-4:])) if losses else None,
+        val_logmel_start=v_start,
+        val_logmel_end=best[0],
+        timbre_curve=[round(x, 4) for x in losses],
+        prosody_curve=[round(x, 4) for x in pros_losses],
+        prosody_start=dict(dur=p_start[0], f0_hz10=p_start[1], N=p_start[2]),
+        prosody_end=dict(dur=p_end[0], f0_hz10=p_end[1], N=p_end[2]),
+        loss_fmax_hz=fmax,
+        speech_seconds=float(sum(len(p["audio"]) for p in prep) / SR),
+        duration_ratio_pred_over_real=float(sum(p["pred_frames"] for p in prep) / sum(p["real_frames"] for p in prep)),
+        style_shift=float(np.abs(style - s0.numpy().reshape(256)).mean()),
+    )
+    prog(1.0, "done")
+    return style, metrics
