@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,7 +108,7 @@ def decode(path: str | os.PathLike[str], *, max_bytes: int, max_seconds: float) 
     return Audio(np.clip(samples, -1.0, 1.0), int(rate), int(channels), fmt)
 
 
-def _atomic_write(path: Path, write) -> Path:
+def atomic_write(path: Path, write: Callable[[str], object]) -> Path:
     """Write through a temp file in the same folder, fsync, then rename: never a half file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
@@ -150,7 +150,7 @@ def write_wav(path: str | os.PathLike[str], samples: np.ndarray, sample_rate: in
     import soundfile as sf
 
     data = np.clip(np.asarray(samples, np.float32), -1.0, 1.0)
-    return _atomic_write(Path(path), lambda tmp: sf.write(tmp, data, sample_rate, subtype="PCM_16", format="WAV"))
+    return atomic_write(Path(path), lambda tmp: sf.write(tmp, data, sample_rate, subtype="PCM_16", format="WAV"))
 
 
 _FORMATS = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_16"), ".ogg": ("OGG", "OPUS"), ".mp3": ("MP3", None)}
@@ -174,4 +174,4 @@ def encode(path: str | os.PathLike[str], samples: np.ndarray, sample_rate: int) 
         from .dsp import resample
 
         data, sample_rate = resample(data, sample_rate, 48000), 48000
-    return _atomic_write(p, lambda tmp: sf.write(tmp, data, sample_rate, format=fmt, subtype=subtype))
+    return atomic_write(p, lambda tmp: sf.write(tmp, data, sample_rate, format=fmt, subtype=subtype))

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +12,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..audio import atomic_write
 from ..errors import ModelFileError
 
 Progress = Callable[[float, str], None]
@@ -65,18 +64,7 @@ class VoiceModel:
         buf = io.BytesIO()
         header = np.frombuffer(json.dumps(self.header()).encode(), dtype=np.uint8)
         np.savez(buf, __header__=header, **self.arrays)  # type: ignore[arg-type]
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".model.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(buf.getvalue())
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return atomic_write(path, lambda tmp: Path(tmp).write_bytes(buf.getvalue()))
 
     @classmethod
     def load(cls, path: Path, *, engine: str, supported_versions: Sequence[str]) -> VoiceModel:
