@@ -473,7 +473,7 @@ def fit_style(
         loss = pros_loss()
         loss.backward()
         opt.step()
-        pros_losses.append(float(loss))
+        pros_losses.append(float(loss.detach()))
         if cfg["time_budget_s"] is not None and time.time() - t_start > 0.5 * cfg["time_budget_s"]:
             break
         prog(0.15 + 0.15 * (step + 1) / cfg["prosody_steps"], f"prosody step {step + 1}/{cfg['prosody_steps']}")
@@ -519,7 +519,7 @@ def fit_style(
         loss.backward()
         opt.step()
         n_done = step + 1
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         step_times.append(time.time() - ts)
         if val is not None and (step + 1) % 8 == 0:
             vl = val_loss()
@@ -529,7 +529,10 @@ def fit_style(
                 bad += 1
             if bad >= 3:
                 break
-        prog(0.3 + 0.7 * (step + 1) / cfg["steps"], f"timbre step {step + 1}/{cfg['steps']} loss {float(loss):.3f}")
+        prog(
+            0.3 + 0.7 * (step + 1) / cfg["steps"],
+            f"timbre step {step + 1}/{cfg['steps']} loss {float(loss.detach()):.3f}",
+        )
         if budget is not None:
             elapsed = time.time() - t_start
             # stop so that the next step and the prosody phase still fit in the budget

@@ -167,7 +167,7 @@ def load_torch_model(onnx_path=None, verbose: bool = False):
     def put_weight(mod, W):
         """W in torch layout; handles weight-norm (v = W, g = |W| per out channel)."""
         if mod + ".weight_v" in sd:
-            Wt = torch.as_tensor(W, dtype=torch.float32)
+            Wt = torch.as_tensor(np.array(W, copy=True), dtype=torch.float32)
             gshape = sd[mod + ".weight_g"].shape
             norm = Wt.reshape(Wt.shape[0], -1).norm(dim=1)
             v = Wt.clone()
