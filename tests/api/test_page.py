@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -60,6 +61,15 @@ def page(base_url):
         browser.close()
 
 
+SHOTS = Path(__file__).resolve().parents[2] / "out" / "screenshots"
+
+
+def shot(page, name: str) -> None:
+    """Screenshots a person can look at after the run (out/ is git-ignored)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
 @pytest.fixture(scope="module")
 def key(service) -> str:
     return create_key(service.db, "page-user")
@@ -91,6 +101,7 @@ def test_record_in_the_browser_and_get_a_verdict(page):
     # the fake microphone plays a beep, not speech: it must be rejected, with a reason
     sync_api.expect(item.locator(".verdict")).to_have_text("Rejected")
     assert item.locator(".reasons li").count() >= 1
+    shot(page, "1-recording-rejected")
     item.get_by_role("button", name="Remove").click()
     sync_api.expect(page.locator("#samples li")).to_have_count(0)
 
@@ -99,6 +110,7 @@ def test_upload_build_speak_and_delete(page, piper_samples, tmp_path):
     page.locator("#upload").set_input_files([str(p) for p in piper_samples])
     sync_api.expect(page.locator("#samples li.accepted")).to_have_count(len(piper_samples), timeout=120_000)
     create = page.get_by_role("button", name="Create voice")
+    shot(page, "2-samples-accepted")
     assert create.is_disabled()  # consent first
     page.get_by_label("I am the person speaking").check()
     page.get_by_label("Voice name").fill("Page voice")
@@ -109,6 +121,7 @@ def test_upload_build_speak_and_delete(page, piper_samples, tmp_path):
     sync_api.expect(page.locator("#result img.report")).to_be_visible()
     assert page.locator("#result img.report").evaluate("img => img.naturalWidth") > 100
     assert page.locator("#progress").evaluate("e => e.value") == 100
+    shot(page, "3-voice-created")
     voices = page.locator("#voices li")
     sync_api.expect(voices).to_have_count(1)
     assert "Page voice" in voices.first.inner_text()
@@ -126,6 +139,7 @@ def test_upload_build_speak_and_delete(page, piper_samples, tmp_path):
     download = page.locator("#speak-download")
     sync_api.expect(download).to_be_visible(timeout=120_000)
     sync_api.expect(page.locator("#speak-status")).to_contain_text("s of audio")
+    shot(page, "4-playground")
     with page.expect_download() as info:
         download.click()
     saved = tmp_path / info.value.suggested_filename

@@ -304,7 +304,7 @@ function showResult(job) {
   row("Age (estimate)", `${c.age_band} (${Math.round(100 * c.age_confidence)}% sure)`);
   row("Tone", (c.tone || []).join(", ") || "—");
   row("Pitch", `${c.pitch_hz.toFixed(0)} Hz, range ${c.pitch_range_semitones.toFixed(1)} semitones`);
-  row("Speaking rate", `${c.speaking_rate_sps.toFixed(1)} syllables/s`);
+  row("Speaking rate", `${c.speaking_rate_wps.toFixed(1)} words/s`);
   row("Speech used", `${r.total_speech_s.toFixed(1)} s from ${r.sample_reports.filter((s) => s.accepted).length} samples`);
   row("Method", `${r.method} (${r.engine})`);
   box.append(dl);
