@@ -89,3 +89,16 @@ def test_browser_and_phone_recordings_decode(tmp_path, name, container, codec):
     audio = decode(path, **LIMITS)
     assert audio.duration_s == pytest.approx(2.0, abs=0.1)
     assert np.sqrt(np.mean(audio.samples**2)) == pytest.approx(0.3 / np.sqrt(2), abs=0.03)
+
+
+def test_streamed_writing_is_all_or_nothing(tmp_path):
+    from realvoice.audio import atomic_sound_file
+
+    target = tmp_path / "speech.wav"
+    with pytest.raises(RuntimeError), atomic_sound_file(target, 24000) as fh:
+        fh.write(np.zeros(1000, np.float32))
+        raise RuntimeError("synthesis failed half-way")
+    assert list(tmp_path.iterdir()) == []
+    with atomic_sound_file(target, 24000) as fh:
+        fh.write(np.full(2400, 0.1, np.float32))
+    assert sf.info(target).frames == 2400 and list(tmp_path.iterdir()) == [target]

@@ -108,41 +108,41 @@ def decode(path: str | os.PathLike[str], *, max_bytes: int, max_seconds: float) 
     return Audio(np.clip(samples, -1.0, 1.0), int(rate), int(channels), fmt)
 
 
-def atomic_write(path: Path, write: Callable[[str], object]) -> Path:
-    """Write through a temp file in the same folder, fsync, then rename: never a half file."""
+@contextmanager
+def atomic_path(path: Path) -> Iterator[str]:
+    """A temp file in ``path``'s folder to write; fsynced and renamed onto ``path`` only when the block
+    completes, removed if it fails: never a half-written file at ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     try:
-        write(tmp)
+        yield tmp
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write(path: Path, write: Callable[[str], object]) -> Path:
+    """Write a whole file through :func:`atomic_path`."""
+    with atomic_path(path) as tmp:
+        write(tmp)
     return path
 
 
 @contextmanager
 def atomic_sound_file(path: Path, sample_rate: int) -> Iterator[Any]:
-    """A soundfile opened for incremental writing (WAV or FLAC by extension); renamed into place only
-    when the block completes, so a failure part-way leaves nothing at ``path``."""
+    """A soundfile opened for incremental writing (WAV or FLAC by extension) through :func:`atomic_path`."""
     import soundfile as sf
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
     fmt = "FLAC" if path.suffix.lower() == ".flac" else "WAV"
-    try:
-        with sf.SoundFile(tmp, "w", samplerate=sample_rate, channels=1, subtype="PCM_16", format=fmt) as fh:
-            yield fh
-        with open(tmp, "rb+") as raw:
-            os.fsync(raw.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with (
+        atomic_path(path) as tmp,
+        sf.SoundFile(tmp, "w", samplerate=sample_rate, channels=1, subtype="PCM_16", format=fmt) as fh,
+    ):
+        yield fh
 
 
 def write_wav(path: str | os.PathLike[str], samples: np.ndarray, sample_rate: int) -> Path:
