@@ -113,10 +113,3 @@ def stream_speech(
         yield Chunk(i, len(sentences), sentence, np.concatenate([audio, np.zeros(int(pause * sr), np.float32)]))
         if progress:
             progress((i + 1) / len(sentences), f"sentence {i + 1}/{len(sentences)}")
-
-
-def synthesize_text(engine: Engine, voice: VoiceModel, text: str, **kwargs) -> np.ndarray:
-    return np.concatenate(
-        [np.zeros(int(0.1 * engine.sample_rate), np.float32)]
-        + [c.audio for c in stream_speech(engine, voice, text, **kwargs)]
-    )
