@@ -54,19 +54,71 @@ def _trim(x: np.ndarray, sr: int, threshold: float = 0.005) -> np.ndarray:
     return y
 
 
-FIRST_CHUNK_CHARS = 60  # a short first chunk gets the first audio out quickly when streaming
+FIRST_CHUNK_WORDS = 5  # streaming starts with a few words (~1.5 s of audio) so the first audio comes quickly
+# Words a spoken phrase often starts with: cutting just before one sounds like a natural phrase break.
+_PHRASE_STARTS = frozenset(
+    {
+        "and",
+        "but",
+        "or",
+        "so",
+        "because",
+        "when",
+        "while",
+        "if",
+        "that",
+        "which",
+        "who",
+        "where",
+        "after",
+        "before",
+        "since",
+        "until",
+        "as",
+        "to",
+        "of",
+        "in",
+        "on",
+        "at",
+        "for",
+        "with",
+        "from",
+        "by",
+        "about",
+        "into",
+        "than",
+        "then",
+        "we",
+        "i",
+        "you",
+        "they",
+        "he",
+        "she",
+        "it",
+    }
+)
 
 
-def _quick_start(sentences: list[str]) -> list[str]:
-    """Cut a long first sentence at its first clause boundary so streaming starts sooner."""
-    first = sentences[0]
-    if len(first) <= FIRST_CHUNK_CHARS:
+def quick_start(sentences: list[str], max_words: int = FIRST_CHUNK_WORDS) -> list[str]:
+    """Split a long first sentence after its first few words so streaming can start sooner.
+
+    A clause boundary (comma, semicolon, colon, dash) within reach wins; otherwise the cut goes before
+    the last phrase-starting word (``and``, ``when``, ``to``...) in reach, else after ``max_words``.
+    """
+    if not sentences:
         return sentences
-    for mark in (", ", "; ", ": ", " — "):
-        cut = first.find(mark, 15, 2 * FIRST_CHUNK_CHARS)
-        if cut > 0:
-            return [first[: cut + 1].strip(), first[cut + 1 :].strip(), *sentences[1:]]
-    return sentences
+    words = sentences[0].split()
+    if len(words) <= max_words + 2:
+        return sentences
+    cut = 0
+    for i, w in enumerate(words[: max_words + 2]):
+        if i >= 1 and (w[-1] in ",;:" or w in ("—", "–")):
+            cut = i + 1
+            break
+    if not cut:
+        starts = [i for i in range(2, max_words + 2) if words[i].lower().strip("\"'(") in _PHRASE_STARTS]
+        cut = starts[-1] if starts else max_words
+    return [" ".join(words[:cut]), " ".join(words[cut:]), *sentences[1:]]
 
 
 def check_controls(speed: float, pause_scale: float, pitch_semitones: float) -> None:
@@ -80,14 +132,6 @@ def check_controls(speed: float, pause_scale: float, pitch_semitones: float) -> 
         )
 
 
-def _shift(x: np.ndarray, sr: int, semitones: float) -> np.ndarray:
-    if not semitones or not len(x):
-        return x
-    import pedalboard as pb
-
-    return pb.PitchShift(semitones=semitones)(x, sr).astype(np.float32)
-
-
 def stream_speech(
     engine: Engine,
     voice: VoiceModel,
@@ -99,15 +143,22 @@ def stream_speech(
     max_chars: int = 10_000,
     lexicon: Mapping[str, str] | None = None,
     progress: Progress | None = None,
+    fast_start: bool = False,
 ) -> Iterator[Chunk]:
-    """Yield one chunk per sentence as soon as it is synthesised; memory stays one sentence deep."""
+    """Yield one chunk per sentence as soon as it is synthesised; memory stays one sentence deep.
+
+    ``fast_start`` speaks the first few words on their own (for live streaming, where the wait for
+    the first audio matters more than the phrasing of the first sentence).
+    """
     check_controls(speed, pause_scale, pitch_semitones)
-    sentences = _quick_start(prepare_text(text, max_chars, lexicon))
+    sentences = prepare_text(text, max_chars, lexicon)
+    if fast_start:
+        sentences = quick_start(sentences)
     sr = engine.sample_rate
     for i, sentence in enumerate(sentences):
-        audio = _shift(_trim(engine.synthesize(voice, sentence, speed=speed), sr), sr, pitch_semitones)
+        audio = _trim(engine.synthesize(voice, sentence, speed=speed, pitch_semitones=pitch_semitones), sr)
         end = sentence.rstrip()[-1:]
-        pause = _PAUSES.get(end, 0.25) * pause_scale / speed
+        pause = _PAUSES.get(end, 0.05) * pause_scale / speed
         if i == len(sentences) - 1:
             pause = 0.15
         yield Chunk(i, len(sentences), sentence, np.concatenate([audio, np.zeros(int(pause * sr), np.float32)]))

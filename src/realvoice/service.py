@@ -508,8 +508,10 @@ class RealVoiceCloningService:
         pause_scale: float = 1.0,
         pitch_semitones: float = 0.0,
         progress: Progress | None = None,
+        fast_start: bool = True,
     ) -> Iterator[Chunk]:
-        """Sentence-by-sentence audio chunks (a generator), for streaming."""
+        """Sentence-by-sentence audio chunks (a generator), for streaming; ``fast_start`` speaks the
+        first few words on their own so the first audio arrives sooner."""
         row = self._row(voice_id, user_id)
         model = self._voice_model(row)
         return stream_speech(
@@ -522,6 +524,7 @@ class RealVoiceCloningService:
             max_chars=self.settings.max_text_chars,
             lexicon=self.get_pronunciations(user_id),
             progress=progress,
+            fast_start=fast_start,
         )
 
     async def stream_user_cloned_speech(
@@ -562,6 +565,7 @@ class RealVoiceCloningService:
                 pause_scale=pause_scale,
                 pitch_semitones=pitch_semitones,
                 progress=progress,
+                fast_start=False,  # a file has no first-audio wait; keep the first sentence whole
             )
             sr = self.engine.sample_rate
             path = Path(output_path) if output_path else self._output_path(user_id)

@@ -36,3 +36,48 @@ def test_synthesis_makes_speech_length_audio(engine):
 def test_inline_phonemes_pass_through(engine):
     ph = engine.to_phonemes("I like [GIF](/ʤˈɪf/) files.")
     assert "ʤˈɪf" in ph and ph.startswith(engine.phonemize("I like"))
+
+
+def test_pitch_moves_inside_the_model_and_keeps_the_timing(engine):
+    from realvoice.analysis import median_f0
+    from realvoice.engines import VoiceModel
+
+    voice = VoiceModel(engine.name, engine.version, "stock", {"style": next(iter(engine._stock.values()))})
+    base = engine.synthesize(voice, "We walked along the river until the sun went down.")
+    up = engine.synthesize(voice, "We walked along the river until the sun went down.", pitch_semitones=3)
+    assert len(up) == len(base)  # same durations: only the F0 curve changed
+    ratio = median_f0(up, 24000) / median_f0(base, 24000)
+    assert 2 ** (2 / 12) < ratio < 2 ** (4 / 12)
+
+
+def test_adapter_offsets_change_the_voice_and_zero_offsets_do_not(engine):
+    from realvoice.engines import VoiceModel
+    from realvoice.engines.kokoro.engine import ADAPTER_PREFIX
+    from realvoice.errors import ModelFileError
+
+    style = next(iter(engine._stock.values()))
+    layer = "decode.0.norm1.fc"
+    size = engine._stock_biases[f"decoder.decoder.{layer}.bias"].shape[0]
+    text = "A short sentence for the adapter."
+    plain = engine.synthesize(VoiceModel(engine.name, engine.version, "x", {"style": style}), text)
+    zero = VoiceModel(
+        engine.name, engine.version, "x", {"style": style, ADAPTER_PREFIX + layer: np.zeros(size, np.float32)}
+    )
+    moved = VoiceModel(
+        engine.name, engine.version, "x", {"style": style, ADAPTER_PREFIX + layer: np.full(size, 0.5, np.float32)}
+    )
+    assert np.array_equal(engine.synthesize(zero, text), plain)
+    changed = engine.synthesize(moved, text)
+    assert len(changed) == len(plain) and np.abs(changed - plain).max() > 0.01
+    wrong = VoiceModel(engine.name, engine.version, "x", {"style": style, ADAPTER_PREFIX + "nope.fc": np.zeros(3)})
+    with pytest.raises(ModelFileError):
+        engine.synthesize(wrong, text)
+
+
+def test_pitch_correction_matches_the_samples_within_limits():
+    from realvoice.engines.kokoro.engine import pitch_correction
+
+    assert pitch_correction([200.0, 210.0, 220.0], 200.0) == pytest.approx(1.05)
+    assert pitch_correction([100.0, 101.0], 100.0) == 1.0  # under 1.5 %: left alone
+    assert pitch_correction([300.0], 150.0) == pytest.approx(1.18)  # never more than ±18 %
+    assert pitch_correction([0.0, 0.0], 120.0) == 1.0 and pitch_correction([120.0], 0.0) == 1.0

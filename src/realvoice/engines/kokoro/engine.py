@@ -16,13 +16,14 @@ import numpy as np
 from ...analysis import SpeakerEncoder, cosine, median_f0
 from ...errors import EngineError
 from ..base import PHONEME_MARKER, EnrollSample, Progress, VoiceModel
-from . import assets
+from . import adapters, assets
 from .phonemes import Phonemizer
 
 SAMPLE_RATE = 24000
 MAX_TOKENS = 510
-VERSION = "kokoro-82m-v1.0-int8/1"
-SUPPORTED_VERSIONS = (VERSION,)
+VERSION = "kokoro-82m-v1.0-int8/2"  # /2: optional AdaIN adapters and a pitch scale per voice
+SUPPORTED_VERSIONS = (VERSION, "kokoro-82m-v1.0-int8/1")
+ADAPTER_PREFIX = "adain."  # voice-model arrays holding AdaIN bias offsets, one per decoder layer
 
 # Sentences each stock voice speaks once so it can be compared with a person's samples.
 REFERENCE_SENTENCES = (
@@ -54,8 +55,11 @@ class KokoroEngine:
         opts.intra_op_num_threads = threads or os.cpu_count() or 1
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.log_severity_level = 3  # the exposed adapter inputs make onnxruntime warn once per input
         try:
-            self._session = ort.InferenceSession(str(self.model_path), opts, providers=["CPUExecutionProvider"])
+            session_path = adapters.adapter_model_path(self.model_path, self.cache_dir)
+            self._session = ort.InferenceSession(str(session_path), opts, providers=["CPUExecutionProvider"])
+            self._stock_biases = adapters.stock_biases(self.model_path)
         except Exception as exc:
             raise EngineError(f"could not open the Kokoro model: {exc}", code="engine_assets") from exc
         self._vocab = assets.vocab()
@@ -93,7 +97,18 @@ class KokoroEngine:
                 cur = f"{cur} {part}".strip()
         return [*out, cur] if cur else out
 
-    def synthesize_phonemes(self, style: np.ndarray, phonemes: str, *, speed: float = 1.0) -> np.ndarray:
+    def synthesize_phonemes(
+        self,
+        style: np.ndarray,
+        phonemes: str,
+        *,
+        speed: float = 1.0,
+        f0_scale: float = 1.0,
+        adapter: dict[str, np.ndarray] | None = None,
+    ) -> np.ndarray:
+        """Audio for a phoneme string; ``f0_scale`` multiplies the predicted pitch inside the model."""
+        extra = adapters.feeds(adapter, self._stock_biases) if adapter else {}
+        extra[adapters.F0_SCALE] = np.array([f0_scale], dtype=np.float32)
         audio = []
         for piece in self._pieces(phonemes):
             toks = self.tokens(piece)[:MAX_TOKENS]
@@ -106,6 +121,7 @@ class KokoroEngine:
                     "tokens": np.array([[0, *toks, 0]], dtype=np.int64),
                     "style": ref,
                     "speed": np.array([speed], dtype=np.float32),
+                    **extra,
                 },
             )[0]
             audio.append(np.asarray(out, np.float32).reshape(-1))
@@ -123,9 +139,19 @@ class KokoroEngine:
             parts.append(self.phonemize(sentence[last:]))
         return " ".join(parts)
 
-    def synthesize(self, voice: VoiceModel, sentence: str, *, speed: float = 1.0) -> np.ndarray:
-        """Speak one sentence (already normalised) in ``voice``."""
-        return self.synthesize_phonemes(voice.arrays["style"], self.to_phonemes(sentence), speed=speed)
+    def synthesize(
+        self, voice: VoiceModel, sentence: str, *, speed: float = 1.0, pitch_semitones: float = 0.0
+    ) -> np.ndarray:
+        """Speak one sentence (already normalised) in ``voice``; pitch moves inside the model, so the
+        formants stay put (shifting the audio afterwards would change the timbre too)."""
+        f0_scale = float(voice.params.get("f0_scale", 1.0)) * 2.0 ** (pitch_semitones / 12.0)
+        return self.synthesize_phonemes(
+            voice.arrays["style"],
+            self.to_phonemes(sentence),
+            speed=speed,
+            f0_scale=f0_scale,
+            adapter=voice_adapter(voice),
+        )
 
     def load_voice(self, path: Path) -> VoiceModel:
         return VoiceModel.load(path, engine=self.name, supported_versions=SUPPORTED_VERSIONS)
@@ -202,7 +228,14 @@ class KokoroEngine:
         encoder = SpeakerEncoder.load()
         ph = self.phonemize(VALIDATION_SENTENCE)
         table_fit = np.repeat(np.asarray(style, np.float32)[None, :], len(self._stock[start_name]), axis=0)
-        sim_fit = cosine(target, encoder.embed(self.synthesize_phonemes(table_fit, ph), SAMPLE_RATE))
+        adapter = metrics.get("adapter") or {}
+        fitted = self.synthesize_phonemes(table_fit, ph, adapter=adapter or None)
+        f0_scale = pitch_correction(
+            [median_f0(s.audio, s.sample_rate) for s in samples], median_f0(fitted, SAMPLE_RATE)
+        )
+        if f0_scale != 1.0:
+            fitted = self.synthesize_phonemes(table_fit, ph, f0_scale=f0_scale, adapter=adapter or None)
+        sim_fit = cosine(target, encoder.embed(fitted, SAMPLE_RATE))
         sim_start = cosine(target, encoder.embed(self.synthesize_phonemes(self._stock[start_name], ph), SAMPLE_RATE))
         kept = sim_fit >= sim_start
         report(1.0, "voice fitted" if kept else "fit rejected; keeping the start voice")
@@ -214,15 +247,17 @@ class KokoroEngine:
             "timbre_steps": float(metrics.get("timbre_steps", 0)),
             "heldout_logmel_start": round(float(metrics.get("val_logmel_start", 0.0)), 3),
             "heldout_logmel_end": round(float(metrics.get("val_logmel_end", 0.0)), 3),
+            "f0_scale": f0_scale,
+            "adapter_rms": round(float(metrics.get("adapter_rms", 0.0)), 4),
         }
-        return VoiceModel(
-            engine=self.name,
-            engine_version=self.version,
-            method=f"fitted-style-{mode}" if kept else "nearest-stock",
-            arrays={"style": table_fit if kept else self._stock[start_name].copy()},
-            params={"start_voice": start_name, "mode": mode, "fit_kept": kept},
-            metrics=summary,
-        )
+        params = {"start_voice": start_name, "mode": mode, "fit_kept": kept}
+        if not kept:
+            return VoiceModel(
+                self.name, self.version, "nearest-stock", {"style": self._stock[start_name].copy()}, params, summary
+            )
+        arrays = {"style": table_fit, **{ADAPTER_PREFIX + k: v for k, v in adapter.items()}}
+        method = f"fitted-{'adapter' if adapter else 'style'}-{mode}"
+        return VoiceModel(self.name, self.version, method, arrays, {**params, "f0_scale": f0_scale}, summary)
 
     def _nearest_stock(self, samples: Sequence[EnrollSample], *, progress: Progress | None = None) -> VoiceModel:
         """Pick the stock voice nearest to the samples by speaker embedding and pitch.
@@ -258,3 +293,24 @@ class KokoroEngine:
             params={"stock_voice": best, "target_f0_hz": round(f0, 1), "stock_f0_hz": round(profiles[best]["f0"], 1)},
             metrics={"stock_similarity": round(sim, 4), "pitch_difference_semitones": round(semis, 2)},
         )
+
+
+def pitch_correction(sample_f0s: Sequence[float], fitted_f0: float, limit: float = 0.18) -> float:
+    """Scale for the fitted voice's predicted pitch so its median matches the person's samples.
+
+    A one-minute prosody fit leaves the pitch a few percent off (measured 4-6 % on dev speakers);
+    a difference under 1.5 % is left alone, and the scale never exceeds ±18 % (about 3 semitones).
+    """
+    voiced = [f for f in sample_f0s if f > 0]
+    if not voiced or fitted_f0 <= 0:
+        return 1.0
+    ratio = float(np.median(voiced)) / fitted_f0
+    if abs(math.log(ratio)) < math.log(1.015):
+        return 1.0
+    return round(float(np.clip(ratio, 1 / (1 + limit), 1 + limit)), 4)
+
+
+def voice_adapter(voice: VoiceModel) -> dict[str, np.ndarray] | None:
+    """The voice's AdaIN offsets by decoder layer, or None for a style-only voice."""
+    found = {k[len(ADAPTER_PREFIX) :]: v for k, v in voice.arrays.items() if k.startswith(ADAPTER_PREFIX)}
+    return found or None

@@ -1,0 +1,33 @@
+"""The streaming first chunk: a few words, cut where a phrase can break, the rest untouched."""
+
+import pytest
+
+from realvoice.pipeline import FIRST_CHUNK_WORDS, quick_start
+
+
+@pytest.mark.parametrize(
+    ("sentence", "first"),
+    [
+        # a clause boundary in reach wins
+        ("Today, on March third, we finally try the recipe you asked for most.", "Today, on March third,"),
+        ("When we started this channel, we had no idea so many of you would care.", "When we started this channel,"),
+        # otherwise cut before a word that starts a phrase
+        ("The old wooden house stood alone at the end of the long road.", "The old wooden house stood alone"),
+        # otherwise after the word limit
+        (
+            "Seven bright purple elephants danced happily underneath tall trees today.",
+            "Seven bright purple elephants danced",
+        ),
+    ],
+)
+def test_first_chunk_is_short_and_loses_no_words(sentence: str, first: str) -> None:
+    out = quick_start([sentence, "Next sentence."])
+    assert out[0] == first
+    assert len(out[0].split()) <= FIRST_CHUNK_WORDS + 2
+    assert " ".join(out[:2]) == sentence
+    assert out[2:] == ["Next sentence."]
+
+
+def test_short_first_sentences_are_left_whole() -> None:
+    assert quick_start(["Hello there, friend.", "More."]) == ["Hello there, friend.", "More."]
+    assert quick_start([]) == []
