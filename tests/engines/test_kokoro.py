@@ -81,3 +81,36 @@ def test_pitch_correction_matches_the_samples_within_limits():
     assert pitch_correction([100.0, 101.0], 100.0) == 1.0  # under 1.5 %: left alone
     assert pitch_correction([300.0], 150.0) == pytest.approx(1.18)  # never more than ±18 %
     assert pitch_correction([0.0, 0.0], 120.0) == 1.0 and pitch_correction([120.0], 0.0) == 1.0
+
+
+@pytest.mark.slow
+def test_opt_in_fast_variant_keeps_durations_and_sound(engine, tmp_path):
+    import librosa
+    import onnxruntime as ort
+
+    from realvoice.engines.kokoro import adapters, fast
+    from realvoice.errors import EngineError
+
+    source = adapters.adapter_model_path(engine.model_path, engine.model_path.parent)
+    path = fast.fast_model_path(source, f"test|{assets.expected_sha256()}", selection="c1")
+    assert fast.fast_model_path(source, f"test|{assets.expected_sha256()}", selection="c1") == path  # cached
+    with pytest.raises(EngineError):
+        fast.fast_model_path(source, "x", selection="nope")
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    quick = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    style = next(iter(engine._stock.values()))
+    toks = engine.tokens(engine.phonemize("The fast model must say the same words at the same pace."))
+    feed = {
+        "tokens": np.array([[0, *toks, 0]], np.int64),
+        "style": style[len(toks) - 1][None].astype(np.float32),
+        "speed": np.ones(1, np.float32),
+    }
+    a = engine._session.run(None, feed)[0].reshape(-1)
+    b = quick.run(None, feed)[0].reshape(-1)
+    assert len(a) == len(b)
+
+    def logmel(y):
+        return np.log(librosa.feature.melspectrogram(y=y, sr=24000, n_fft=1024, hop_length=256, n_mels=80) + 1e-5)
+
+    assert np.abs(logmel(a) - logmel(b)).mean() < 0.35  # measured 0.21-0.24

@@ -16,7 +16,7 @@ import numpy as np
 from ...analysis import SpeakerEncoder, cosine, median_f0
 from ...errors import EngineError
 from ..base import PHONEME_MARKER, EnrollSample, Progress, VoiceModel
-from . import adapters, assets
+from . import adapters, assets, fast
 from .phonemes import Phonemizer
 
 SAMPLE_RATE = 24000
@@ -50,15 +50,24 @@ class KokoroEngine:
         import onnxruntime as ort
 
         self.cache_dir = Path(cache_dir)
-        self.model_path = assets.model_path(self.cache_dir)
+        self.model_path = assets.model_path(assets.shared_cache())
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or os.cpu_count() or 1
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.log_severity_level = 3  # the exposed adapter inputs make onnxruntime warn once per input
         try:
-            session_path = adapters.adapter_model_path(self.model_path, self.cache_dir)
-            self._session = ort.InferenceSession(str(session_path), opts, providers=["CPUExecutionProvider"])
+            self.session_path = adapters.adapter_model_path(self.model_path, self.model_path.parent)
+            fast_variant = os.environ.get("REALVOICE_KOKORO_FAST", "")
+            if fast_variant:
+                # opt-in static int8 vocoder convolutions: faster, but fitted voices lose some identity
+                self.session_path = fast.fast_model_path(
+                    self.session_path,
+                    f"{assets.expected_sha256()}|{adapters.FORMAT}",
+                    threads=threads,
+                    selection=fast_variant,
+                )
+            self._session = ort.InferenceSession(str(self.session_path), opts, providers=["CPUExecutionProvider"])
             self._stock_biases = adapters.stock_biases(self.model_path)
         except Exception as exc:
             raise EngineError(f"could not open the Kokoro model: {exc}", code="engine_assets") from exc
