@@ -114,3 +114,13 @@ def test_opt_in_fast_variant_keeps_durations_and_sound(engine, tmp_path):
         return np.log(librosa.feature.melspectrogram(y=y, sr=24000, n_fft=1024, hop_length=256, n_mels=80) + 1e-5)
 
     assert np.abs(logmel(a) - logmel(b)).mean() < 0.35  # measured 0.21-0.24
+
+
+@pytest.mark.slow
+def test_stock_profiles_are_cached_in_a_cache_folder_that_did_not_exist(tmp_path):
+    from realvoice.analysis import SpeakerEncoder
+
+    engine = KokoroEngine(tmp_path / "new" / "cache")
+    profiles = engine._stock_profiles(SpeakerEncoder.load())
+    assert set(profiles) == set(engine._stock) and all(p["f0"] > 50 for p in profiles.values())
+    assert (tmp_path / "new" / "cache" / "kokoro-stock-profiles.json").exists()

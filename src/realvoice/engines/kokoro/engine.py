@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ...analysis import SpeakerEncoder, cosine, median_f0
+from ...audio import atomic_write
 from ...errors import EngineError
 from ..base import PHONEME_MARKER, EnrollSample, Progress, VoiceModel
 from . import adapters, assets, fast
@@ -185,9 +186,8 @@ class KokoroEngine:
                 "embedding": encoder.embed_many([(c, SAMPLE_RATE) for c in clips]).tolist(),
                 "f0": float(np.median([median_f0(c, SAMPLE_RATE) for c in clips])),
             }
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"key": key, "voices": voices}))
-        os.replace(tmp, path)
+        payload = json.dumps({"key": key, "voices": voices})
+        atomic_write(path, lambda tmp: Path(tmp).write_text(payload))
         return voices
 
     def enroll(
