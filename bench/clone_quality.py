@@ -6,7 +6,7 @@ identity = (sim(clone, spk) - sim(others, spk)) / (sim(spk, spk) - sim(others, s
 among all dev speakers; WER with Whisper tiny.en; median F0 against the speaker's; enrollment
 seconds; synthesis RTF — beside the nearest-stock baseline measured in the same run.
 
-Usage: python bench/clone_quality.py [--speakers SF1 SM1 ...] [--mode fast|thorough]
+Usage: python bench/clone_quality.py [--speakers SF1 SM1 ...] [--modes fast style-only thorough]
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def _load(path: Path) -> np.ndarray:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--speakers", nargs="*", default=None, help="VCC2016 ids, e.g. SF2 TM1 (default: all)")
-    ap.add_argument("--mode", default="fast")
+    ap.add_argument("--modes", nargs="*", default=["fast", "style-only"], help="fit modes, each beside nearest-stock")
     args = ap.parse_args()
     if not (DEV / "MANIFEST.tsv").exists():
         raise SystemExit(f"{DEV} is absent: this benchmark needs the dev recordings")
@@ -69,7 +69,7 @@ def main() -> None:
         others = np.mean([float(e @ cent[spk]) for s, es in emb.items() if s != spk for e in es])
         texts = [transcribe(_load(p), 16000) for p in test[spk]]
         real_f0 = np.median([median_f0(_load(p), 16000) for p in test[spk]])
-        for mode in (args.mode, "nearest-stock"):
+        for mode in (*args.modes, "nearest-stock"):
             t0 = time.perf_counter()
             r = svc.create_voice("bench", f"{spk} {mode}", enroll[spk], mode=mode, allow_duplicate=True)
             enroll_s = time.perf_counter() - t0

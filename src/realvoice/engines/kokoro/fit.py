@@ -414,7 +414,9 @@ def fit_style(
 ):
     """Fit a 256-value Kokoro style to recordings. Returns (style [256] float32, metrics)."""
     t_start = time.time()
-    cfg = dict(FAST if mode == "fast" else THOROUGH)
+    cfg = dict(THOROUGH if mode == "thorough" else FAST)
+    if mode == "style-only":
+        cfg["adapters"] = False
     for k, v in dict(
         steps=steps,
         prosody_steps=prosody_steps,
