@@ -32,6 +32,7 @@ class SampleMetrics(BaseModel):
     clipped_ratio: float = 0.0
     snr_db: float = 0.0
     bandwidth_hz: float = 0.0
+    decay_rate_db_s: float | None = None  # median fall of sound after it stops; low in a reverberant room
     cleaned_lufs: float | None = None
     cleaned_snr_db: float | None = None
     cleaned_duration_s: float | None = None
@@ -64,6 +65,7 @@ class VoiceCharacteristics(BaseModel):
     jitter_percent: float = 0.0
     shimmer_percent: float = 0.0
     spectral_centroid_hz: float = 0.0
+    spectral_tilt_db_per_octave: float = 0.0  # voiced long-term spectrum slope; shallower is brighter
     speaking_rate_sps: float = 0.0  # syllable nuclei per second (from intensity peaks)
     speaking_rate_wps: float = 0.0  # words per second of speech (from Whisper transcripts)
     loudness_lufs: float = 0.0

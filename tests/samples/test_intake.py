@@ -176,3 +176,56 @@ def test_two_people_in_one_clip_are_caught(tmp_path):
     reports = take_in(files, **LIMITS, embed=SpeakerEncoder.load().embed).reports
     assert not reports[0].accepted and "multiple_speakers" in {i.code for i in reports[0].issues}
     assert reports[1].accepted, reports[1].reasons
+
+
+def _dev_speech(speaker: str, ids: slice) -> np.ndarray:
+    from realvoice.audio import resample
+
+    clips = [decode(p, max_bytes=10**8, max_seconds=60) for p in speaker_files(speaker)[ids]]
+    return np.concatenate([resample(a.samples, a.sample_rate, 16000) for a in clips])
+
+
+def _two_voices(x: np.ndarray) -> float | None:
+    from realvoice.analysis import SpeakerEncoder
+    from realvoice.audio import Audio
+    from realvoice.samples import measure
+    from realvoice.samples.intake import second_speaker
+
+    audio = Audio(samples=x, sample_rate=16000, channels=1, format="wav")
+    return second_speaker(audio, measure(audio, min_speech_s=1.0).segments, SpeakerEncoder.load().embed)
+
+
+TWO_SPEAKER_PAIRS = {  # (first, second, same gender)
+    "SF1 then SM2": ("vcc2016_SF1", "vcc2016_SM2", False),
+    "TM1 then TF2": ("vcc2016_TM1", "vcc2016_TF2", False),
+    "LJ then TM3": ("ljspeech_LJ", "vcc2016_TM3", False),
+    "SF2 then SF3": ("vcc2016_SF2", "vcc2016_SF3", True),
+    "SM1 then TM2": ("vcc2016_SM1", "vcc2016_TM2", True),
+    "TF1 then SF1": ("vcc2016_TF1", "vcc2016_SF1", True),
+}
+
+
+@pytest.mark.devdata
+def test_two_speakers_in_one_clip_are_found_across_pairs():
+    """Two utterances of one speaker then two of another (different sentences): all different-gender
+    pairs and most same-gender ones are flagged."""
+    found = {}
+    for name, (a, b, same) in TWO_SPEAKER_PAIRS.items():
+        found[name] = (
+            same,
+            _two_voices(np.concatenate([_dev_speech(a, slice(20, 22)), _dev_speech(b, slice(23, 25))])),
+        )
+    assert all(sim is not None for same, sim in found.values() if not same), found
+    assert sum(sim is not None for same, sim in found.values() if same) >= 2, found
+
+
+@pytest.mark.devdata
+@pytest.mark.parametrize(
+    "speaker",
+    ["vcc2016_SF1", "vcc2016_SF2", "vcc2016_SF3", "vcc2016_TF1", "vcc2016_TF2", "vcc2016_SM1", "vcc2016_SM2"]
+    + ["vcc2016_TM1", "vcc2016_TM2", "vcc2016_TM3", "ljspeech_LJ"],
+)
+def test_one_speaker_over_several_sentences_is_not_two(speaker):
+    x = _dev_speech(speaker, slice(20, 24))
+    assert len(x) > 16000 * 6  # long enough to be judged
+    assert _two_voices(x) is None

@@ -5,7 +5,12 @@ Rules (adult speech norms, Hillenbrand et al. 1995; Titze 1994):
 - age band: children speak above ~250 Hz with high formants; raised jitter/shimmer and low HNR
   suggest an older voice; otherwise an adult, and young-adult vs adult is barely separable from
   acoustics, so its confidence stays low;
-- tone: warm/bright from spectral centroid, breathy/clear from HNR, calm/energetic from pitch
+- tone: warm/bright from spectral tilt, the slope of the voiced long-term spectrum over 0.45-3.5 kHz
+  (features.spectral_tilt): "bright" above -7 dB/octave (strong upper harmonics: pressed, forward
+  voice), "warm" below -10 dB/octave (energy held in the low harmonics), neither in between. Dev speakers
+  (VCC2016, LJ Speech) read -5 to -11, median -8.6. Tilt, unlike the spectral centroid, ignores hiss
+  and pitch (every dev voice has a centroid above the old 1400 Hz cut and read "bright"); the centroid
+  decides only where no voiced frames gave a tilt. Breathy/clear from HNR, calm/energetic from pitch
   variation and speaking rate.
 """
 
@@ -34,6 +39,19 @@ def gender_probability(f0: float, formants: tuple[float, float, float]) -> float
     return _sigmoid(z)
 
 
+BRIGHT_TILT = -7.0  # dB/octave
+WARM_TILT = -10.0
+
+
+def brightness(tilt_db_per_octave: float, centroid_hz: float) -> str | None:
+    """Bright, warm or None (balanced) from spectral tilt; from the centroid where tilt is unknown (0)."""
+    if not tilt_db_per_octave:
+        return "bright" if centroid_hz > 1400 else "warm"
+    if tilt_db_per_octave > BRIGHT_TILT:
+        return "bright"
+    return "warm" if tilt_db_per_octave < WARM_TILT else None
+
+
 def characterise(v: VoiceFeatures, words_per_s: float = 0.0) -> VoiceCharacteristics:
     p_female = gender_probability(v.f0_median, v.formants)
     gender = "female" if p_female >= 0.5 else "male"
@@ -51,7 +69,8 @@ def characterise(v: VoiceFeatures, words_per_s: float = 0.0) -> VoiceCharacteris
         age, age_conf = "adult", 0.35
 
     tone: list[str] = []
-    tone.append("bright" if v.centroid_hz > 1400 else "warm")
+    if shade := brightness(v.tilt_db_per_octave, v.centroid_hz):
+        tone.append(shade)
     tone.append("breathy" if v.hnr_db < 10 else "clear")
     pitch_span = 12 * math.log2(v.f0_p95 / v.f0_p5) if v.f0_p5 > 0 and v.f0_p95 > 0 else 0.0
     fast = words_per_s > 3.2 if words_per_s else v.syllables_per_s > 5.0  # ~2.5 words/s is conversational
@@ -72,6 +91,7 @@ def characterise(v: VoiceFeatures, words_per_s: float = 0.0) -> VoiceCharacteris
         jitter_percent=round(v.jitter_percent, 2),
         shimmer_percent=round(v.shimmer_percent, 2),
         spectral_centroid_hz=round(v.centroid_hz, 0),
+        spectral_tilt_db_per_octave=round(v.tilt_db_per_octave, 1),
         speaking_rate_sps=round(v.syllables_per_s, 2),
         speaking_rate_wps=round(words_per_s, 2),
         loudness_lufs=round(v.loudness_lufs, 1),

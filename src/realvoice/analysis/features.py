@@ -1,4 +1,5 @@
-"""Acoustic features per sample with Praat (parselmouth): pitch, formants, HNR, jitter, shimmer, rate."""
+"""Acoustic features per sample with Praat (parselmouth): pitch, formants, HNR, jitter, shimmer, rate,
+and the spectral centroid and tilt of the voiced frames."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ class SampleFeatures:
     syllables_per_s: float
     loudness_lufs: float
     voiced_s: float
+    tilt_db_per_octave: float = 0.0
     f0_values: tuple[float, ...] = ()
 
     def as_dict(self) -> dict[str, float]:
@@ -49,6 +51,7 @@ class VoiceFeatures:
     syllables_per_s: float
     loudness_lufs: float
     f0_values: np.ndarray
+    tilt_db_per_octave: float = 0.0
 
 
 def _nanmed(values, default: float = 0.0) -> float:
@@ -102,8 +105,44 @@ def extract_features(x: np.ndarray, sr: int, *, floor: float = 60.0, ceiling: fl
         syllables_per_s=_syllable_rate(snd, voiced.size * 0.01),
         loudness_lufs=loudness_lufs(x, sr),
         voiced_s=voiced.size * 0.01,
+        tilt_db_per_octave=spectral_tilt(x, sr, times),
         f0_values=tuple(float(v) for v in voiced[::2]),
     )
+
+
+# Octave-wide bands at 1/3-octave steps (IEC 61260 centres), spanning 445 Hz to 3.5 kHz: above F0 for any
+# adult voice, below a telephone's 3.4 kHz edge (a phone-band upload must not read as a dull voice), and
+# each wide enough to hold two harmonics of a 250 Hz voice, so a band never falls between harmonics.
+TILT_BANDS_HZ = (630.0, 800.0, 1000.0, 1250.0, 1600.0, 2000.0, 2500.0)
+
+
+def spectral_tilt(x: np.ndarray, sr: int, voiced_times: np.ndarray | None = None) -> float:
+    """Slope of the long-term average spectrum of the voiced frames in dB/octave (0 if none).
+
+    Each band's level is its mean power density, not its total: harmonics are evenly spaced in Hz, so a
+    band's total grows 3 dB/octave with its width whatever the voice. A steep negative slope is a dark,
+    warm voice (soft glottal closure); a shallow one a bright, pressed one (Hammarberg et al. 1980).
+    """
+    from scipy.signal import stft
+
+    n = 1 << int(np.ceil(np.log2(0.04 * sr)))  # >= 40 ms: resolves harmonics of a 100 Hz voice
+    if len(x) < n or sr < 2 * TILT_BANDS_HZ[-1] * 2**0.5 + 1:
+        return 0.0
+    f, t, z = stft(np.asarray(x, np.float64), sr, nperseg=n, noverlap=n - n // 4, boundary=None, padded=False)
+    power = np.abs(z) ** 2
+    if voiced_times is not None:  # only the voiced frames: pauses and fricatives would flatten the slope
+        near = np.zeros(len(t), bool)
+        if len(voiced_times):
+            near = np.min(np.abs(t[:, None] - np.asarray(voiced_times)[None, :]), axis=1) <= 0.01
+        power = power[:, near]
+    if power.shape[1] == 0:
+        return 0.0
+    ltas = power.mean(axis=1)
+    levels = []
+    for fc in TILT_BANDS_HZ:
+        band = (f >= fc / 2**0.5) & (f < fc * 2**0.5)
+        levels.append(10 * np.log10(ltas[band].mean() + 1e-20))
+    return float(np.polyfit(np.log2(TILT_BANDS_HZ), levels, 1)[0])
 
 
 def _syllable_rate(snd, voiced_s: float) -> float:
@@ -124,6 +163,7 @@ def _syllable_rate(snd, voiced_s: float) -> float:
 def voice_features(per_sample: list[SampleFeatures]) -> VoiceFeatures:
     f0_all = np.concatenate([np.asarray(s.f0_values) for s in per_sample]) if per_sample else np.zeros(0)
     f0_all = f0_all[f0_all > 0]
+    tilts = [s.tilt_db_per_octave for s in per_sample if s.tilt_db_per_octave]  # 0: nothing voiced to measure
     return VoiceFeatures(
         per_sample=per_sample,
         f0_median=float(np.median(f0_all)) if f0_all.size else 0.0,
@@ -138,6 +178,7 @@ def voice_features(per_sample: list[SampleFeatures]) -> VoiceFeatures:
         jitter_percent=_nanmed(s.jitter_percent for s in per_sample),
         shimmer_percent=_nanmed(s.shimmer_percent for s in per_sample),
         centroid_hz=_nanmed(s.centroid_hz for s in per_sample),
+        tilt_db_per_octave=float(np.median(tilts)) if tilts else 0.0,
         syllables_per_s=_nanmed(s.syllables_per_s for s in per_sample),
         loudness_lufs=float(np.median([s.loudness_lufs for s in per_sample])) if per_sample else 0.0,
         f0_values=f0_all,

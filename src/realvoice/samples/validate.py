@@ -8,6 +8,7 @@ import numpy as np
 
 from ..audio import Audio, db, rms_dbfs
 from ..models import Issue, SampleMetrics
+from .reverb import decay_rate
 from .vad import speech_mask, speech_segments
 
 # Thresholds, each with the reason for its value.
@@ -20,6 +21,10 @@ NOISY_WARN_DB = 18.0
 NOT_SPEECH_RATIO = 0.15  # loud audio of which under 15 % is speech: music or noise
 LOW_RATE = 16000
 NARROW_BAND_HZ = 4500.0  # telephone audio stops near 3.4-4 kHz
+# Sound dies away slower than this (dB/s, median over free decays): a reverberant room. Dry dev speech
+# (all 332 VCC2016 and LJ Speech clips) never falls below ~250; in a synthetic room with RT60 0.4-1.0 s
+# the same clips stay below ~220 (bench/intake.py --detectors).
+REVERB_DECAY_DB_S = 235.0
 
 
 @dataclass
@@ -91,6 +96,9 @@ def measure(audio: Audio, *, min_speech_s: float) -> Measured:
         snr_db=round(estimate_snr(x, sr, mask), 2),
         bandwidth_hz=round(estimate_bandwidth(x, sr), 1),
     )
+    if segments:
+        rate = decay_rate(x, sr)
+        m.decay_rate_db_s = round(rate, 1) if rate is not None else None
     issues: list[Issue] = []
 
     def add(code: str, severity: str, message: str) -> None:
@@ -130,6 +138,13 @@ def measure(audio: Audio, *, min_speech_s: float) -> Measured:
             "warning",
             f"Audible background noise (SNR {m.snr_db:.0f} dB); a quieter room will sound better.",
         )
+    if m.decay_rate_db_s is not None and m.decay_rate_db_s < REVERB_DECAY_DB_S:
+        add(
+            "reverberant",
+            "warning",
+            "The room echoes (reverberation); record in a smaller room with soft furnishings, "
+            "closer to the microphone.",
+        )
     if sr < LOW_RATE:
         add(
             "low_sample_rate", "warning", f"Sample rate {sr} Hz is low; record at 16 kHz or more (44.1/48 kHz is best)."
@@ -150,6 +165,10 @@ def sample_quality(m: SampleMetrics, issues: list[Issue]) -> float:
     score = 100.0
     score -= float(np.clip((35.0 - m.snr_db) * 2.0, 0, 45))
     score -= float(np.clip(m.clipped_ratio / CLIP_ERROR * 20, 0, 20))
+    # Echo, like noise, is learnt by the voice fit: at RT60 0.7 s clones lost as much identity as at 12 dB
+    # SNR (bench/score_vs_clone.py), so 0.5 points per dB/s below the threshold, up to 40.
+    if m.decay_rate_db_s is not None:
+        score -= float(np.clip((REVERB_DECAY_DB_S - m.decay_rate_db_s) * 0.5, 0, 40))
     score -= 15.0 if m.sample_rate < LOW_RATE else 0.0
     score -= 10.0 if m.bandwidth_hz < NARROW_BAND_HZ else 0.0
     score -= float(np.clip((3.0 - m.speech_s) * 5.0, 0, 10))
