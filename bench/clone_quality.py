@@ -6,7 +6,7 @@ identity = (sim(clone, spk) - sim(others, spk)) / (sim(spk, spk) - sim(others, s
 among all dev speakers; WER with Whisper tiny.en; median F0 against the speaker's; enrollment
 seconds; synthesis RTF — beside the nearest-stock baseline measured in the same run.
 
-Usage: python bench/clone_quality.py [--speakers SF1 SM1 ...] [--modes fast style-only thorough]
+Usage: python bench/clone_quality.py [--speakers SF1 SM1 ...] [--modes fast adapters thorough]
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def _load(path: Path) -> np.ndarray:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--speakers", nargs="*", default=None, help="VCC2016 ids, e.g. SF2 TM1 (default: all)")
-    ap.add_argument("--modes", nargs="*", default=["fast", "style-only"], help="fit modes, each beside nearest-stock")
+    ap.add_argument("--modes", nargs="*", default=["fast", "adapters"], help="fit modes, each beside nearest-stock")
     args = ap.parse_args()
     if not (DEV / "MANIFEST.tsv").exists():
         raise SystemExit(f"{DEV} is absent: this benchmark needs the dev recordings")

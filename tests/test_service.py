@@ -31,7 +31,7 @@ def test_clone_result_reports_everything(alice_voice, piper_samples):
     assert r.characteristics.age_band != "unknown" and r.characteristics.tone
     assert 1.5 < r.characteristics.speaking_rate_wps < 4.5  # Piper reads at a conversational pace
     # the voice was fitted, and validation showed it closer to the samples than the voice it started from
-    assert r.method == "fitted-adapter-fast", (r.method, r.validation)
+    assert r.method == "fitted-style-fast", (r.method, r.validation)
     assert r.validation["fitted_similarity"] > r.validation["start_similarity"] + 0.03
     assert r.validation["heldout_logmel_end"] < r.validation["heldout_logmel_start"]
     assert not any("nearest-stock" in w for w in r.warnings)

@@ -33,9 +33,9 @@ REFERENCE_SENTENCES = (
     "We finally finished the project, and honestly, I think it turned out really well!",
 )
 PITCH_WEIGHT = 0.02  # similarity points per semitone of pitch difference
-# fast: style + adapters in about a minute; style-only: the same without adapters (a smaller, more
-# conservative fit); thorough: minutes; nearest-stock: no fit.
-FIT_MODES = ("fast", "style-only", "thorough", "nearest-stock")
+# fast: the style fit in about a minute; adapters: the same plus per-voice AdaIN offsets (better on
+# some voices, worse on others: see bench/clone_quality.py); thorough: minutes; nearest-stock: no fit.
+FIT_MODES = ("fast", "adapters", "thorough", "nearest-stock")
 VALIDATION_SENTENCE = "We should be there by six, unless the traffic is terrible again."
 
 
@@ -267,7 +267,7 @@ class KokoroEngine:
                 self.name, self.version, "nearest-stock", {"style": self._stock[start_name].copy()}, params, summary
             )
         arrays = {"style": table_fit, **{ADAPTER_PREFIX + k: v for k, v in adapter.items()}}
-        method = f"fitted-{'adapter' if adapter else 'style'}-{'fast' if mode == 'style-only' else mode}"
+        method = f"fitted-{'adapter' if adapter else 'style'}-{'fast' if mode == 'adapters' else mode}"
         return VoiceModel(self.name, self.version, method, arrays, {**params, "f0_scale": f0_scale}, summary)
 
     def _nearest_stock(self, samples: Sequence[EnrollSample], *, progress: Progress | None = None) -> VoiceModel:
