@@ -124,3 +124,11 @@ def test_stock_profiles_are_cached_in_a_cache_folder_that_did_not_exist(tmp_path
     profiles = engine._stock_profiles(SpeakerEncoder.load())
     assert set(profiles) == set(engine._stock) and all(p["f0"] > 50 for p in profiles.values())
     assert (tmp_path / "new" / "cache" / "kokoro-stock-profiles.json").exists()
+
+
+def test_session_reports_the_durations_it_spoke(engine):
+    style = next(iter(engine._stock.values()))
+    toks = [0, *engine.tokens(engine.phonemize("Alignment needs the model's own durations.")), 0]
+    audio, durations = engine._synthesize_with_durations(toks, style[len(toks) - 3])
+    assert len(durations) == len(toks) and durations.min() >= 1
+    assert abs(len(audio) - 600 * int(durations.sum())) <= 600  # 40 Hz frames of 600 samples

@@ -18,9 +18,10 @@ from ...errors import ModelFileError
 from .assets import expected_sha256
 
 PREFIX = "decoder.decoder."  # ONNX initializer names keep the export wrapper's module path
-FORMAT = "voice-inputs/2"
+FORMAT = "voice-inputs/3"
 F0_OUTPUT = "/encoder/F0_proj/Conv_output_0"  # the prosody predictor's F0 curve (Hz), before the decoder
 F0_SCALE = "f0_scale"
+DURATIONS = "/encoder/Clip_output_0"  # predicted frames per token (after rounding, at least 1)
 
 
 def bias_name(layer: str) -> str:
@@ -53,6 +54,8 @@ def adapter_model_path(source: Path, cache_dir: Path) -> Path:
     graph.node.append(onnx.helper.make_node("Mul", [F0_OUTPUT, F0_SCALE], [scaled], name="voice_f0_scale"))
     graph.initializer.append(onnx.numpy_helper.from_array(np.ones(1, np.float32), F0_SCALE))
     graph.input.append(onnx.helper.make_tensor_value_info(F0_SCALE, onnx.TensorProto.FLOAT, [1]))
+    # The predicted durations as a second output: enrollment aligns recordings against them.
+    graph.output.append(onnx.helper.make_tensor_value_info(DURATIONS, onnx.TensorProto.FLOAT, None))
     with atomic_path(dest) as tmp:
         onnx.save(model, str(tmp))
     return dest

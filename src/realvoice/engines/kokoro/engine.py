@@ -139,6 +139,19 @@ class KokoroEngine:
             audio.append(np.asarray(out, np.float32).reshape(-1))
         return np.concatenate(audio) if audio else np.zeros(0, np.float32)
 
+    def _synthesize_with_durations(self, tokens: list[int], style_row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Audio and predicted frames per token (pads included) for one token sequence with one style row."""
+        audio, durations = self._session.run(
+            None,
+            {
+                "tokens": np.array([tokens], dtype=np.int64),
+                "style": np.asarray(style_row, np.float32).reshape(1, -1),
+                "speed": np.ones(1, dtype=np.float32),
+                adapters.F0_SCALE: np.ones(1, dtype=np.float32),
+            },
+        )
+        return np.asarray(audio, np.float32).reshape(-1), np.asarray(durations).reshape(-1).astype(np.int64)
+
     def to_phonemes(self, sentence: str) -> str:
         """Phonemise text, passing inline ``[word](/phonemes/)`` markers through as written."""
         parts, last = [], 0
@@ -231,7 +244,12 @@ class KokoroEngine:
         start_name, start = fit.choose_start_style(model, pairs, {k: v[:, None, :] for k, v in self._stock.items()})
         with self._fit_lock:  # one fit at a time: each takes both cores and ~3 GB
             style, metrics = fit.fit_style(
-                model, pairs, start, mode=mode, progress=lambda f, m: report(0.05 + 0.85 * f, m)
+                model,
+                pairs,
+                start,
+                mode=mode,
+                progress=lambda f, m: report(0.05 + 0.85 * f, m),
+                synthesize=self._synthesize_with_durations,
             )
         report(0.92, "validating the fitted voice")
         target = np.mean([s.embedding for s in samples], axis=0)
