@@ -18,7 +18,9 @@ teacher-forced with real durations/F0/N on random crops, loss = multi-resolution
 light pull to the start.
 
 The start voice's speech for the alignment can come from the ONNX session (``synthesize``), which
-saves ~3 s of the one-minute budget. Adapters are opt-in: on the three speakers they were tuned on (SF1, SM1, TM2) they doubled identity
+saves ~3 s of the one-minute budget.
+
+Adapters are opt-in: on the three speakers they were tuned on (SF1, SM1, TM2) they doubled identity
 at equal steps (0.22 -> 0.51), but on held-out speakers the style-only fit was better on most
 (bench/clone_quality.py, seven held-out speakers: identity 0.34 with adapters vs 0.43 without, top-1
 0.90 vs 0.81).
