@@ -57,7 +57,7 @@ def test_adapter_offsets_change_the_voice_and_zero_offsets_do_not(engine):
 
     style = next(iter(engine._stock.values()))
     layer = "decode.0.norm1.fc"
-    size = engine._stock_biases[f"decoder.decoder.{layer}.bias"].shape[0]
+    size = engine.stock_biases[f"decoder.decoder.{layer}.bias"].shape[0]
     text = "A short sentence for the adapter."
     plain = engine.synthesize(VoiceModel(engine.name, engine.version, "x", {"style": style}), text)
     zero = VoiceModel(

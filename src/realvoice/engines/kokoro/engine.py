@@ -9,6 +9,7 @@ import os
 import re
 import threading
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -71,7 +72,6 @@ class KokoroEngine:
                     selection=fast_variant,
                 )
             self._session = ort.InferenceSession(str(self.session_path), opts, providers=["CPUExecutionProvider"])
-            self._stock_biases = adapters.stock_biases(self.model_path)
         except Exception as exc:
             raise EngineError(f"could not open the Kokoro model: {exc}", code="engine_assets") from exc
         self._vocab = assets.vocab()
@@ -90,6 +90,11 @@ class KokoroEngine:
             if key not in cls._instances:
                 cls._instances[key] = cls(Path(cache_dir), threads, fit_mode)
             return cls._instances[key]
+
+    @cached_property
+    def stock_biases(self) -> dict[str, np.ndarray]:
+        """The model's own AdaIN biases; read (a full parse of the model) only once a voice has adapters."""
+        return adapters.stock_biases(self.model_path)
 
     # --- synthesis -------------------------------------------------------------------------
 
@@ -119,7 +124,7 @@ class KokoroEngine:
         adapter: dict[str, np.ndarray] | None = None,
     ) -> np.ndarray:
         """Audio for a phoneme string; ``f0_scale`` multiplies the predicted pitch inside the model."""
-        extra = adapters.feeds(adapter, self._stock_biases) if adapter else {}
+        extra = adapters.feeds(adapter, self.stock_biases) if adapter else {}
         extra[adapters.F0_SCALE] = np.array([f0_scale], dtype=np.float32)
         audio = []
         for piece in self._pieces(phonemes):

@@ -30,6 +30,7 @@ import numpy as np
 from ...audio.io import atomic_path
 from ...errors import EngineError
 from . import assets
+from .graph import GraphIndex
 
 RECIPE = "kokoro-qlinearconv-rb/1"  # bump when the recipe changes: it is part of the cache key
 
@@ -72,19 +73,8 @@ def _dequantize_convs(model, select):
     from onnx import numpy_helper as nh
 
     g = model.graph
-    init = {i.name: i for i in g.initializer}
-    cache: dict[str, np.ndarray] = {}
-
-    def arr(n):
-        if n not in cache:
-            cache[n] = nh.to_array(init[n])
-        return cache[n]
-
-    prod = {o: n for n in g.node for o in n.output}
-    cons: dict[str, list] = {}
-    for n in g.node:
-        for x in n.input:
-            cons.setdefault(x, []).append(n)
+    index = GraphIndex(g)
+    init, arr, prod, cons = index.init, index.array, index.producer, index.consumers
     replace, drop, new_inits, chosen = {}, set(), [], []
     for n in g.node:
         if n.op_type != "ConvInteger" or not select(n.name):

