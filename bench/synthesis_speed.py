@@ -67,7 +67,7 @@ def main() -> None:
     opts.intra_op_num_threads = 0
     opts.inter_op_num_threads = 1
     opts.log_severity_level = 3
-    source = adapters.adapter_model_path(engine.model_path, engine.model_path.parent)
+    source = adapters.adapter_model_path(engine.model_path)
     variants = {}
     for name in args.variants:
         path = fast.fast_model_path(source, f"{assets.expected_sha256()}|{adapters.FORMAT}", selection=name)

@@ -91,7 +91,7 @@ def test_opt_in_fast_variant_keeps_durations_and_sound(engine, tmp_path):
     from realvoice.engines.kokoro import adapters, fast
     from realvoice.errors import EngineError
 
-    source = adapters.adapter_model_path(engine.model_path, engine.model_path.parent)
+    source = adapters.adapter_model_path(engine.model_path)
     path = fast.fast_model_path(source, f"test|{assets.expected_sha256()}", selection="c1")
     assert fast.fast_model_path(source, f"test|{assets.expected_sha256()}", selection="c1") == path  # cached
     with pytest.raises(EngineError):

@@ -29,10 +29,15 @@ def bias_name(layer: str) -> str:
     return f"{PREFIX}{layer}.bias"
 
 
-def adapter_model_path(source: Path, cache_dir: Path) -> Path:
-    """The source model with the AdaIN biases exposed as inputs; built once, cached, atomic."""
+def is_adain_bias(name: str) -> bool:
+    return name.startswith(PREFIX) and name.endswith(".fc.bias")
+
+
+def adapter_model_path(source: Path) -> Path:
+    """The source model, beside it, with the AdaIN biases and a pitch scale exposed as inputs and the
+    durations as an output; built once, cached, atomic."""
     digest = hashlib.sha256(f"{FORMAT}|{expected_sha256()}".encode()).hexdigest()[:16]
-    dest = Path(cache_dir) / f"{source.stem}.adain-{digest}.onnx"
+    dest = source.parent / f"{source.stem}.adain-{digest}.onnx"
     if dest.exists():
         return dest
     import onnx
@@ -42,7 +47,7 @@ def adapter_model_path(source: Path, cache_dir: Path) -> Path:
     graph = model.graph
     inputs = {i.name for i in graph.input}
     for init in graph.initializer:
-        if init.name.startswith(PREFIX) and init.name.endswith(".fc.bias") and init.name not in inputs:
+        if is_adain_bias(init.name) and init.name not in inputs:
             graph.input.append(onnx.helper.make_tensor_value_info(init.name, init.data_type, list(init.dims)))
     # A per-voice pitch scale on the predicted F0 curve: the decoder then sings the scaled pitch
     # through its own source, so formants stay where they are (unlike shifting the audio).
@@ -68,9 +73,7 @@ def stock_biases(path: Path) -> dict[str, np.ndarray]:
 
     model = onnx.load(str(path), load_external_data=False)
     return {
-        i.name: numpy_helper.to_array(i).astype(np.float32)
-        for i in model.graph.initializer
-        if i.name.startswith(PREFIX) and i.name.endswith(".fc.bias")
+        i.name: numpy_helper.to_array(i).astype(np.float32) for i in model.graph.initializer if is_adain_bias(i.name)
     }
 
 

@@ -61,7 +61,7 @@ class KokoroEngine:
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.log_severity_level = 3  # the exposed adapter inputs make onnxruntime warn once per input
         try:
-            self.session_path = adapters.adapter_model_path(self.model_path, self.model_path.parent)
+            self.session_path = adapters.adapter_model_path(self.model_path)
             fast_variant = os.environ.get("REALVOICE_KOKORO_FAST", "")
             if fast_variant:
                 # opt-in static int8 vocoder convolutions: faster, but fitted voices lose some identity
