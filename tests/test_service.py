@@ -33,7 +33,8 @@ def test_clone_result_reports_everything(alice_voice, piper_samples):
     # the voice was fitted, and validation showed it closer to the samples than the voice it started from
     assert r.method == "fitted-style-fast", (r.method, r.validation)
     assert r.validation["fitted_similarity"] > r.validation["start_similarity"] + 0.03
-    assert r.validation["heldout_logmel_end"] < r.validation["heldout_logmel_start"]
+    # ...and stayed as intelligible as that voice (Whisper on the validation sentence)
+    assert r.validation["fitted_wer"] <= r.validation["start_wer"] + 0.12
     assert not any("nearest-stock" in w for w in r.warnings)
     assert len(r.fingerprint) == 64
 

@@ -67,3 +67,13 @@ def test_consistent_clean_set_scores_above_mixed_and_degraded():
     assert mixed.breakdown.consistency < clean.breakdown.consistency
     assert any("least like the others" in tip for tip in mixed.recommendations)
     assert np.isfinite(clean.score) and 0 <= clean.score <= 100
+
+
+def test_word_error_rate_counts_misheard_words_not_formatting():
+    from realvoice.analysis.transcribe import word_error_rate
+
+    ref = "The library opens at nine in the morning, and I am away on Sundays."
+    assert word_error_rate(ref, "the library opens at 9 in the morning and I'm away on Sundays") == 0.0
+    assert word_error_rate("My favourite colour", "my favorite color") == 0.0
+    assert word_error_rate(ref, "the webinar opens at 9 in the morning and I'm away on Sunday") == pytest.approx(2 / 14)
+    assert word_error_rate(ref, "") == 1.0

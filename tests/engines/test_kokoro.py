@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from realvoice.engines.kokoro import KokoroEngine, assets
+from realvoice.engines.kokoro.engine import VALIDATION_SENTENCE
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +133,19 @@ def test_session_reports_the_durations_it_spoke(engine):
     audio, durations = engine._synthesize_with_durations(toks, style[len(toks) - 3])
     assert len(durations) == len(toks) and durations.min() >= 1
     assert abs(len(audio) - 600 * int(durations.sum())) <= 600  # 40 Hz frames of 600 samples
+
+
+def test_fit_validation_hears_when_words_are_lost(engine):
+    """The check that can reject a fit: a stock voice reads the sentence cleanly; the same audio
+    played backwards keeps its timbre and loudness but loses the words."""
+    from realvoice.analysis import SpeakerEncoder
+    from realvoice.engines.kokoro.engine import _Validation
+
+    table = next(iter(engine._stock.values()))
+    audio = engine.synthesize_phonemes(table, engine.phonemize(VALIDATION_SENTENCE))
+    target = SpeakerEncoder.load().embed(audio, engine.sample_rate)
+    check = _Validation(engine, target / np.linalg.norm(target))
+    similarity, wer = check.score(check.speak(table))
+    assert similarity > 0.95 and wer <= 0.12
+    _, wer_rev = check.score(audio[::-1].copy())
+    assert wer_rev >= 0.6

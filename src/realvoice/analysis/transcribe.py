@@ -30,12 +30,25 @@ def transcribe(x: np.ndarray, sr: int) -> str:
     return " ".join(s.text.strip() for s in segments).strip()
 
 
+_normalizer = None
+
+
 def _words(text: str) -> list[str]:
-    return re.sub(r"[^a-z0-9' ]+", " ", text.lower().replace("-", " ")).split()
+    """Whisper's English normaliser: "nine"/"9", "I'm"/"I am", "favourite"/"favorite" compare equal."""
+    global _normalizer
+    if _normalizer is None:
+        from whisper_normalizer.english import EnglishTextNormalizer
+
+        _normalizer = EnglishTextNormalizer()
+    return re.sub(r"[^a-z0-9'%$ ]+", " ", _normalizer(text)).split()
 
 
 def word_error_rate(reference: str, hypothesis: str) -> float:
-    """Levenshtein distance over words, divided by the reference length."""
+    """Levenshtein distance over normalised words, divided by the reference length.
+
+    Both sides go through the normaliser the Whisper authors use for their WER figures, so the
+    number counts misheard words, not spelling or number formatting.
+    """
     ref, hyp = _words(reference), _words(hypothesis)
     if not ref:
         return 0.0 if not hyp else 1.0

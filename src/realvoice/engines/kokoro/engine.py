@@ -37,7 +37,10 @@ PITCH_WEIGHT = 0.02  # similarity points per semitone of pitch difference
 # fast: the style fit in about a minute; adapters: the same plus per-voice AdaIN offsets (better on
 # some voices, worse on others: see bench/clone_quality.py); thorough: minutes; nearest-stock: no fit.
 FIT_MODES = ("fast", "adapters", "thorough", "nearest-stock")
-VALIDATION_SENTENCE = "We should be there by six, unless the traffic is terrible again."
+VALIDATION_SENTENCE = "We should be there by six, unless the traffic is terrible again, so keep the soup warm for us."
+# A fit may cost at most this much intelligibility (Whisper word error rate on the validation
+# sentence, over the start voice's): about two words of eighteen.
+WER_TOLERANCE = 0.12
 
 
 class KokoroEngine:
@@ -259,24 +262,27 @@ class KokoroEngine:
         report(0.92, "validating the fitted voice")
         target = np.mean([s.embedding for s in samples], axis=0)
         target /= np.linalg.norm(target) + 1e-9
-        encoder = SpeakerEncoder.load()
-        ph = self.phonemize(VALIDATION_SENTENCE)
         table_fit = np.repeat(np.asarray(style, np.float32)[None, :], len(self._stock[start_name]), axis=0)
         adapter = metrics.get("adapter") or {}
-        fitted = self.synthesize_phonemes(table_fit, ph, adapter=adapter or None)
+        check = _Validation(self, target)
+        sim_start, wer_start = check.score(check.speak(self._stock[start_name]))
+        fitted = check.speak(table_fit, adapter)
         f0_scale = pitch_correction(
             [median_f0(s.audio, s.sample_rate) for s in samples], median_f0(fitted, SAMPLE_RATE)
         )
-        if f0_scale != 1.0:
-            fitted = self.synthesize_phonemes(table_fit, ph, f0_scale=f0_scale, adapter=adapter or None)
-        sim_fit = cosine(target, encoder.embed(fitted, SAMPLE_RATE))
-        sim_start = cosine(target, encoder.embed(self.synthesize_phonemes(self._stock[start_name], ph), SAMPLE_RATE))
-        kept = sim_fit >= sim_start
+        sim_fit, wer_fit = check.score(check.speak(table_fit, adapter, f0_scale) if f0_scale != 1.0 else fitted)
+        if f0_scale != 1.0 and wer_fit > wer_start + WER_TOLERANCE:
+            # a large pitch move can blur words; the fit without it may still be worth keeping
+            f0_scale = 1.0
+            sim_fit, wer_fit = check.score(fitted)
+        kept = sim_fit >= sim_start and wer_fit <= wer_start + WER_TOLERANCE
         report(1.0, "voice fitted" if kept else "fit rejected; keeping the start voice")
         summary = {
             "validation_similarity": round(sim_fit if kept else sim_start, 4),
             "start_similarity": round(sim_start, 4),
             "fitted_similarity": round(sim_fit, 4),
+            "start_wer": round(wer_start, 3),
+            "fitted_wer": round(wer_fit, 3),
             "fit_seconds": round(float(metrics.get("seconds", 0.0)), 1),
             "timbre_steps": float(metrics.get("timbre_steps", 0)),
             "heldout_logmel_start": round(float(metrics.get("val_logmel_start", 0.0)), 3),
@@ -327,6 +333,24 @@ class KokoroEngine:
             params={"stock_voice": best, "target_f0_hz": round(f0, 1), "stock_f0_hz": round(profiles[best]["f0"], 1)},
             metrics={"stock_similarity": round(sim, 4), "pitch_difference_semitones": round(semis, 2)},
         )
+
+
+class _Validation:
+    """The validation sentence spoken with a style table, scored as (similarity to the samples, WER)."""
+
+    def __init__(self, engine: KokoroEngine, target: np.ndarray) -> None:
+        self.engine, self.target = engine, target
+        self.encoder = SpeakerEncoder.load()
+        self.phonemes = engine.phonemize(VALIDATION_SENTENCE)
+
+    def speak(self, table: np.ndarray, adapter: dict | None = None, f0_scale: float = 1.0) -> np.ndarray:
+        return self.engine.synthesize_phonemes(table, self.phonemes, f0_scale=f0_scale, adapter=adapter or None)
+
+    def score(self, audio: np.ndarray) -> tuple[float, float]:
+        from ...analysis.transcribe import transcribe, word_error_rate
+
+        similarity = cosine(self.target, self.encoder.embed(audio, SAMPLE_RATE))
+        return similarity, word_error_rate(VALIDATION_SENTENCE, transcribe(audio, SAMPLE_RATE))
 
 
 def pitch_correction(sample_f0s: Sequence[float], fitted_f0: float, limit: float = 0.18) -> float:
