@@ -141,11 +141,15 @@ def test_fit_validation_hears_when_words_are_lost(engine):
     from realvoice.analysis import SpeakerEncoder
     from realvoice.engines.kokoro.engine import _Validation
 
-    table = next(iter(engine._stock.values()))
+    name, table = next(iter(engine._stock.items()))
     audio = engine.synthesize_phonemes(table, engine.phonemize(VALIDATION_SENTENCE))
     target = SpeakerEncoder.load().embed(audio, engine.sample_rate)
     check = _Validation(engine, target / np.linalg.norm(target))
     similarity, wer = check.score(check.speak(table))
     assert similarity > 0.95 and wer <= 0.12
+    # the start voice's score is cached per stock voice, and the cached figures are the same
+    assert check.stock(name) == pytest.approx((similarity, wer), abs=1e-4)
+    assert len(list(engine.cache_dir.glob("kokoro-validation-*.json"))) == 1
+    assert check.stock(name) == pytest.approx((similarity, wer), abs=1e-4)
     _, wer_rev = check.score(audio[::-1].copy())
     assert wer_rev >= 0.6

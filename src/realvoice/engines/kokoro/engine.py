@@ -265,7 +265,7 @@ class KokoroEngine:
         table_fit = np.repeat(np.asarray(style, np.float32)[None, :], len(self._stock[start_name]), axis=0)
         adapter = metrics.get("adapter") or {}
         check = _Validation(self, target)
-        sim_start, wer_start = check.score(check.speak(self._stock[start_name]))
+        sim_start, wer_start = check.stock(start_name)
         fitted = check.speak(table_fit, adapter)
         f0_scale = pitch_correction(
             [median_f0(s.audio, s.sample_rate) for s in samples], median_f0(fitted, SAMPLE_RATE)
@@ -346,11 +346,28 @@ class _Validation:
     def speak(self, table: np.ndarray, adapter: dict | None = None, f0_scale: float = 1.0) -> np.ndarray:
         return self.engine.synthesize_phonemes(table, self.phonemes, f0_scale=f0_scale, adapter=adapter or None)
 
-    def score(self, audio: np.ndarray) -> tuple[float, float]:
+    def _measure(self, audio: np.ndarray) -> tuple[np.ndarray, float]:
         from ...analysis.transcribe import transcribe, word_error_rate
 
-        similarity = cosine(self.target, self.encoder.embed(audio, SAMPLE_RATE))
-        return similarity, word_error_rate(VALIDATION_SENTENCE, transcribe(audio, SAMPLE_RATE))
+        wer = word_error_rate(VALIDATION_SENTENCE, transcribe(audio, SAMPLE_RATE))
+        return self.encoder.embed(audio, SAMPLE_RATE), wer
+
+    def score(self, audio: np.ndarray) -> tuple[float, float]:
+        embedding, wer = self._measure(audio)
+        return cosine(self.target, embedding), wer
+
+    def stock(self, name: str) -> tuple[float, float]:
+        """Score of a stock voice; its embedding and WER depend only on the voice, so they are cached."""
+        key = hashlib.sha256(f"{assets.expected_sha256()}|{name}|{VALIDATION_SENTENCE}|{VERSION}".encode()).hexdigest()
+        path = self.engine.cache_dir / f"kokoro-validation-{key[:24]}.json"
+        try:
+            cached = json.loads(path.read_text())
+            embedding, wer = np.asarray(cached["embedding"], np.float32), float(cached["wer"])
+        except (OSError, ValueError, KeyError):
+            embedding, wer = self._measure(self.speak(self.engine._stock[name]))
+            payload = json.dumps({"voice": name, "embedding": embedding.tolist(), "wer": wer})
+            atomic_write(path, lambda tmp: Path(tmp).write_text(payload))
+        return cosine(self.target, embedding), wer
 
 
 def pitch_correction(sample_f0s: Sequence[float], fitted_f0: float, limit: float = 0.18) -> float:
