@@ -40,6 +40,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--speakers", nargs="*", default=None, help="VCC2016 ids, e.g. SF2 TM1 (default: all)")
     ap.add_argument("--modes", nargs="*", default=["fast", "adapters"], help="fit modes, each beside nearest-stock")
+    ap.add_argument("--verbose", action="store_true", help="also print each fit's validation figures")
     args = ap.parse_args()
     if not (DEV / "MANIFEST.tsv").exists():
         raise SystemExit(f"{DEV} is absent: this benchmark needs the dev recordings")
@@ -94,6 +95,8 @@ def main() -> None:
                 f"{np.mean([x[1] for x in table[r.method][-3:]]):>6.2f}{np.mean(wers):>7.3f}"
                 f"{np.median(f0s):>8.0f}/{real_f0:<6.0f}{enroll_s:>10.1f}{np.mean(rtfs):>6.2f}"
             )
+            if args.verbose:
+                print("   ", {k: v for k, v in r.validation.items() if not isinstance(v, (list, dict))})
             svc.delete_user_voice(r.voice_id, "bench")
     print("\nmean over speakers and sentences")
     print(f"{'method':<20}{'identity':>9}{'top1':>6}{'WER':>7}{'enroll s':>10}{'RTF':>6}")
