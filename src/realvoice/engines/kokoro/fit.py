@@ -11,7 +11,7 @@ progress     : optional callback progress(fraction: float, message: str)
 
 Recipe: (1) trim/normalise each sample; (2) synthesise the phonemes with the start style at
 predicted durations and DTW (MFCC, 40 Hz) the recording against it -> real frames per token;
-(3) real F0 (pyworld, 12.5 ms) and real energy N in Kokoro's units; (4) prosody fit: Adam on
+(3) real F0 (Praat, 12.5 ms) and real energy N in Kokoro's units; (4) prosody fit: Adam on
 style[128:] so the predictor's durations, F0 and N match the real ones; (5) timbre fit: Adam on
 style[:128] (and, in mode "adapters", per-voice offsets to the decoder's 58 AdaIN biases), decoder
 teacher-forced with real durations/F0/N on random crops, loss = multi-resolution log-mel L1 + a
@@ -50,7 +50,6 @@ FAST = dict(
     prosody_lr=0.1,
     pull=0.02,
     time_budget_s=51.0,
-    harvest=False,
     bf16=True,
     adapters=False,
     adapter_lr=0.02,
@@ -65,7 +64,6 @@ THOROUGH = dict(
     prosody_lr=0.03,
     pull=0.01,
     time_budget_s=None,
-    harvest=True,
     bf16=False,
     adapters=False,
     adapter_lr=0.02,
@@ -188,20 +186,24 @@ def dtw_durations(real_audio, synth_audio, pred_dur, n_real):
     return dur
 
 
-def real_f0(audio, n80, harvest=True):
-    import pyworld as pw
-    import soxr
+def real_f0(audio, n80):
+    """The recording's pitch in Hz on Kokoro's 80 Hz frame grid (frame i at i x 12.5 ms), 0 = unvoiced.
 
-    x = soxr.resample(audio.astype(np.float64), SR, 16000).astype(np.float64)
-    if harvest:
-        f0, _ = pw.harvest(x, 16000, f0_floor=60.0, f0_ceil=600.0, frame_period=12.5)
-    else:
-        f0, t = pw.dio(x, 16000, f0_floor=60.0, f0_ceil=600.0, frame_period=12.5)
-        f0 = pw.stonemask(x, f0, t, 16000)
-    f0 = f0[:n80]
-    if len(f0) < n80:
-        f0 = np.pad(f0, (0, n80 - len(f0)))
-    return f0.astype(np.float32)
+    Praat's autocorrelation tracker, as the analysis uses: WORLD's dio and harvest both read a low
+    male voice (Piper "joe", 87-93 Hz in Praat) an octave or a half too high (110-184 Hz), and the
+    decoder, teacher-forced with that pitch, learned the wrong voice.
+    """
+    import parselmouth
+
+    pitch = parselmouth.Sound(np.asarray(audio, np.float64), sampling_frequency=SR).to_pitch_ac(
+        time_step=F0_HOP / SR, pitch_floor=60.0, pitch_ceiling=600.0
+    )
+    values = pitch.selected_array["frequency"]
+    frames = np.rint((pitch.xs() * SR) / F0_HOP).astype(int)
+    f0 = np.zeros(n80, np.float32)
+    keep = (frames >= 0) & (frames < n80)
+    f0[frames[keep]] = values[keep]
+    return f0
 
 
 _MEL_N = None
@@ -311,14 +313,8 @@ def _snapshot(s_t, deltas):
 
 # ----------------------------------------------------------------------------- start voice
 def speech_median_f0(audio):
-    import pyworld as pw
-    import soxr
-
-    x = soxr.resample(np.asarray(audio, np.float64), SR, 16000)
-    f0, t = pw.dio(x, 16000, f0_floor=60.0, f0_ceil=600.0, frame_period=10.0)
-    f0 = pw.stonemask(x, f0, t, 16000)
-    v = f0[f0 > 0]
-    return float(np.median(v)) if len(v) else 0.0
+    f0 = real_f0(audio, len(audio) // F0_HOP + 1)
+    return float(np.median(f0[f0 > 0])) if (f0 > 0).any() else 0.0
 
 
 @torch.no_grad()
@@ -345,9 +341,7 @@ def choose_start_style(model, samples, voices: dict):
 
 
 # ----------------------------------------------------------------------------- main entry
-def prepare_samples(
-    model, samples, start_style, *, harvest=True, progress=None, p0=0.0, p1=0.2, bf16=False, synthesize=None
-):
+def prepare_samples(model, samples, start_style, *, progress=None, p0=0.0, p1=0.2, bf16=False, synthesize=None):
     """Trim, synthesise at predicted durations, DTW-align, extract F0 and N.
 
     ``synthesize(tokens, style_row) -> (audio, durations)`` may supply the start voice's speech from a
@@ -379,7 +373,7 @@ def prepare_samples(
         n_real = int(math.ceil(len(audio) / HOP))
         audio = np.pad(audio, (0, n_real * HOP - len(audio)))
         dur = dtw_durations(audio, synth, pdur.numpy(), n_real)
-        f0 = real_f0(audio, 2 * n_real, harvest=harvest)
+        f0 = real_f0(audio, 2 * n_real)
         N = real_energy(audio, 2 * n_real)
         # the model's own energy in pauses is higher than the (denoised or not) recording's:
         # clamp from below so the fit does not learn to reproduce the noise floor
@@ -420,7 +414,6 @@ def fit_style(
     prosody_lr=None,
     pull=None,
     time_budget_s="default",
-    harvest=None,
     bf16=None,
     threads="auto",
     seed=0,
@@ -444,7 +437,6 @@ def fit_style(
         lr=lr,
         prosody_lr=prosody_lr,
         pull=pull,
-        harvest=harvest,
         bf16=bf16,
         adapters=adapters,
         adapter_lr=adapter_lr,
@@ -470,7 +462,6 @@ def fit_style(
         model,
         samples,
         start_style,
-        harvest=cfg["harvest"],
         progress=prog,
         p0=0.0,
         p1=0.15,
