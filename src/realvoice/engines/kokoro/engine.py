@@ -237,8 +237,9 @@ class KokoroEngine:
         """Teacher-forced fit of the 256 style values to the samples, validated before it is kept.
 
         Validation: a sentence none of the samples contains is spoken with the start voice and with
-        the fitted one; the fitted voice must sound more like the samples (speaker embedding) or the
-        start voice is kept and the model says so.
+        the fitted one; the fitted voice must sound more like the samples (speaker embedding) and
+        stay as intelligible (Whisper, within ``WER_TOLERANCE``), or the start voice is kept and the
+        model says so. A pitch scale that costs words is dropped before the fit is judged.
         """
         from . import fit
 
