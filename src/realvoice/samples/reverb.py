@@ -9,6 +9,8 @@ fit a decay model to every falling stretch and pool the estimates).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..audio import resample
@@ -24,25 +26,14 @@ TOP_RANGE_DB = 35.0  # ... starting within 35 dB of the band's loud level (not i
 EMPTY_BAND_DB = 50.0  # bands this far below the loudest one (above a phone's cut-off) carry no decays
 
 
-def _mel_bank(n_fft: int, sr: int, n: int, fmin: float = 100.0, fmax: float = 7000.0) -> np.ndarray:
-    """Triangular filters equally spaced on the mel scale (as in any MFCC front end)."""
+@functools.cache
+def _mel_bank() -> np.ndarray:
+    """Triangular filters equally spaced on the (HTK) mel scale from 100 Hz to 7 kHz, unnormalised."""
+    import librosa
 
-    def mel(f):
-        return 2595 * np.log10(1 + np.asarray(f) / 700)
-
-    def hz(m):
-        return 700 * (10 ** (np.asarray(m) / 2595) - 1)
-
-    edges = hz(np.linspace(mel(fmin), mel(fmax), n + 2))
-    freqs = np.fft.rfftfreq(n_fft, 1 / sr)
-    bank = np.zeros((n, len(freqs)))
-    for i in range(n):
-        lo, mid, hi = edges[i : i + 3]
-        bank[i] = np.clip(np.minimum((freqs - lo) / (mid - lo), (hi - freqs) / (hi - mid)), 0, None)
-    return bank
-
-
-_BANK = _mel_bank(N_FFT, RATE, N_BANDS)
+    return librosa.filters.mel(
+        sr=RATE, n_fft=N_FFT, n_mels=N_BANDS, fmin=100.0, fmax=7000.0, htk=True, norm=None, dtype=np.float64
+    )
 
 
 def band_envelopes_db(x: np.ndarray, sr: int) -> np.ndarray:
@@ -54,7 +45,7 @@ def band_envelopes_db(x: np.ndarray, sr: int) -> np.ndarray:
     if len(y) < N_FFT:
         return np.zeros((N_BANDS, 0))
     _, _, z = stft(y, RATE, nperseg=N_FFT, noverlap=N_FFT - HOP, boundary=None, padded=False)
-    p = 10 * np.log10(_BANK @ (np.abs(z) ** 2) + 1e-12)
+    p = 10 * np.log10(_mel_bank() @ (np.abs(z) ** 2) + 1e-12)
     return uniform_filter1d(p, SMOOTH_FRAMES, axis=1)
 
 

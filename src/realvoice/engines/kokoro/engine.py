@@ -8,9 +8,10 @@ import math
 import os
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -128,37 +129,41 @@ class KokoroEngine:
     ) -> np.ndarray:
         """Audio for a phoneme string; ``f0_scale`` multiplies the predicted pitch inside the model."""
         extra = adapters.feeds(adapter, self.stock_biases) if adapter else {}
-        extra[adapters.F0_SCALE] = np.array([f0_scale], dtype=np.float32)
         audio = []
         for piece in self._pieces(phonemes):
             toks = self.tokens(piece)[:MAX_TOKENS]
             if not toks:
                 continue
-            ref = style[min(len(toks), len(style)) - 1].reshape(1, -1).astype(np.float32)
-            out = self._session.run(
-                None,
-                {
-                    "tokens": np.array([[0, *toks, 0]], dtype=np.int64),
-                    "style": ref,
-                    "speed": np.array([speed], dtype=np.float32),
-                    **extra,
-                },
-            )[0]
+            ref = style[min(len(toks), len(style)) - 1]
+            out = self._run([0, *toks, 0], ref, speed=speed, f0_scale=f0_scale, extra=extra)[0]
             audio.append(np.asarray(out, np.float32).reshape(-1))
         return np.concatenate(audio) if audio else np.zeros(0, np.float32)
 
     def _synthesize_with_durations(self, tokens: list[int], style_row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Audio and predicted frames per token (pads included) for one token sequence with one style row."""
-        audio, durations = self._session.run(
+        audio, durations = self._run(tokens, style_row)
+        return np.asarray(audio, np.float32).reshape(-1), np.asarray(durations).reshape(-1).astype(np.int64)
+
+    def _run(
+        self,
+        tokens: list[int],
+        style_row: np.ndarray,
+        *,
+        speed: float = 1.0,
+        f0_scale: float = 1.0,
+        extra: dict[str, np.ndarray] | None = None,
+    ) -> list[np.ndarray]:
+        """One pass of the session (tokens already padded): [audio, frames per token]."""
+        return self._session.run(
             None,
             {
                 "tokens": np.array([tokens], dtype=np.int64),
                 "style": np.asarray(style_row, np.float32).reshape(1, -1),
-                "speed": np.ones(1, dtype=np.float32),
-                adapters.F0_SCALE: np.ones(1, dtype=np.float32),
+                "speed": np.array([speed], dtype=np.float32),
+                adapters.F0_SCALE: np.array([f0_scale], dtype=np.float32),
+                **(extra or {}),
             },
         )
-        return np.asarray(audio, np.float32).reshape(-1), np.asarray(durations).reshape(-1).astype(np.int64)
 
     def to_phonemes(self, sentence: str) -> str:
         """Phonemise text, passing inline ``[word](/phonemes/)`` markers through as written."""
@@ -194,24 +199,18 @@ class KokoroEngine:
     def _stock_profiles(self, encoder: SpeakerEncoder) -> dict[str, dict]:
         """Embedding and pitch of each stock voice speaking English; computed once, cached on disk."""
         key = hashlib.sha256((assets.expected_sha256() + "|".join(REFERENCE_SENTENCES) + VERSION).encode()).hexdigest()
-        path = self.cache_dir / "kokoro-stock-profiles.json"
-        if path.exists():
-            try:
-                cached = json.loads(path.read_text())
-                if cached.get("key") == key:
-                    return cached["voices"]
-            except (OSError, ValueError):
-                pass
-        voices: dict[str, dict] = {}
-        for name, table in self._stock.items():
-            clips = [self.synthesize_phonemes(table, self.phonemize(s)) for s in REFERENCE_SENTENCES]
-            voices[name] = {
-                "embedding": encoder.embed_many([(c, SAMPLE_RATE) for c in clips]).tolist(),
-                "f0": float(np.median([median_f0(c, SAMPLE_RATE) for c in clips])),
-            }
-        payload = json.dumps({"key": key, "voices": voices})
-        atomic_write(path, lambda tmp: Path(tmp).write_text(payload))
-        return voices
+
+        def profiles() -> dict[str, dict]:
+            voices: dict[str, dict] = {}
+            for name, table in self._stock.items():
+                clips = [self.synthesize_phonemes(table, self.phonemize(s)) for s in REFERENCE_SENTENCES]
+                voices[name] = {
+                    "embedding": encoder.embed_many([(c, SAMPLE_RATE) for c in clips]).tolist(),
+                    "f0": float(np.median([median_f0(c, SAMPLE_RATE) for c in clips])),
+                }
+            return voices
+
+        return _cached_json(self.cache_dir / "kokoro-stock-profiles.json", key, profiles)
 
     def enroll(
         self, samples: Sequence[EnrollSample], *, progress: Progress | None = None, mode: str | None = None
@@ -345,7 +344,7 @@ class _Validation:
         self.phonemes = engine.phonemize(VALIDATION_SENTENCE)
 
     def speak(self, table: np.ndarray, adapter: dict | None = None, f0_scale: float = 1.0) -> np.ndarray:
-        return self.engine.synthesize_phonemes(table, self.phonemes, f0_scale=f0_scale, adapter=adapter or None)
+        return self.engine.synthesize_phonemes(table, self.phonemes, f0_scale=f0_scale, adapter=adapter)
 
     def _measure(self, audio: np.ndarray) -> tuple[np.ndarray, float]:
         from ...analysis.transcribe import transcribe, word_error_rate
@@ -360,15 +359,27 @@ class _Validation:
     def stock(self, name: str) -> tuple[float, float]:
         """Score of a stock voice; its embedding and WER depend only on the voice, so they are cached."""
         key = hashlib.sha256(f"{assets.expected_sha256()}|{name}|{VALIDATION_SENTENCE}|{VERSION}".encode()).hexdigest()
-        path = self.engine.cache_dir / f"kokoro-validation-{key[:24]}.json"
-        try:
-            cached = json.loads(path.read_text())
-            embedding, wer = np.asarray(cached["embedding"], np.float32), float(cached["wer"])
-        except (OSError, ValueError, KeyError):
+
+        def measure() -> dict:
             embedding, wer = self._measure(self.speak(self.engine._stock[name]))
-            payload = json.dumps({"voice": name, "embedding": embedding.tolist(), "wer": wer})
-            atomic_write(path, lambda tmp: Path(tmp).write_text(payload))
-        return cosine(self.target, embedding), wer
+            return {"embedding": embedding.tolist(), "wer": wer}
+
+        cached = _cached_json(self.engine.cache_dir / f"kokoro-validation-{key[:24]}.json", key, measure)
+        return cosine(self.target, np.asarray(cached["embedding"], np.float32)), float(cached["wer"])
+
+
+def _cached_json(path: Path, key: str, compute: Callable[[], Any]) -> Any:
+    """``compute()`` kept as JSON at ``path``; computed again when ``key`` changed or the file is unreadable."""
+    try:
+        cached = json.loads(path.read_text())
+        if cached.get("key") == key:
+            return cached["value"]
+    except (OSError, ValueError, KeyError, AttributeError):
+        pass
+    value = compute()
+    payload = json.dumps({"key": key, "value": value})
+    atomic_write(path, lambda tmp: Path(tmp).write_text(payload))
+    return value
 
 
 def pitch_correction(sample_f0s: Sequence[float], fitted_f0: float, limit: float = 0.18) -> float:

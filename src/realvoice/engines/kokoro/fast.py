@@ -55,9 +55,9 @@ CALIB_TOKENS = [[int(x) for x in line.split()] for line in _CALIB]
 SELECTIONS = {
     # all convolutions of generator.resblocks.* and generator.noise_res.* (48 convs)
     "rb": lambda name: "/generator/resblocks." in name or "/generator/noise_res." in name,
-    # only the first (dilated) conv of each residual unit (24 convs; output quantisation is harmless there)
     # every decoder convolution except generator.conv_post (its input/output must stay float)
     "max": lambda name: name.startswith("/decoder/") and "/conv_post/" not in name,
+    # only the first (dilated) conv of each residual unit (24 convs; output quantisation is harmless there)
     "c1": lambda name: ("/generator/resblocks." in name or "/generator/noise_res." in name) and "/convs1." in name,
 }
 

@@ -532,14 +532,14 @@ def fit_style(
     # ---- timbre (style values, and optionally per-voice offsets to the decoder's AdaIN layers)
     s_t = s0[:, :128].clone().requires_grad_(True)
     deltas, hooks = {}, []
-    if cfg.get("adapters"):
+    if cfg["adapters"]:
         for name, mod in adain_layers(model).items():
             d = torch.zeros(mod.out_features, requires_grad=True)
             deltas[name] = d
             hooks.append(mod.register_forward_hook(lambda _m, _i, out, d=d: out + d))
     groups = [{"params": [s_t], "lr": cfg["lr"]}]
     if deltas:
-        groups.append({"params": list(deltas.values()), "lr": cfg.get("adapter_lr", 0.01)})
+        groups.append({"params": list(deltas.values()), "lr": cfg["adapter_lr"]})
     opt = torch.optim.Adam(groups)
     K = cfg["crop_frames"]
     train_ids = [i for i in range(len(prep))]
@@ -574,7 +574,7 @@ def fit_style(
             loss = loss + mel_loss(yhat[:L_], y[:L_]) / cfg["batch"]
         loss = loss + cfg["pull"] * ((s_t - s0[:, :128]) ** 2).mean()
         if deltas:
-            loss = loss + cfg.get("adapter_pull", 0.1) * torch.cat([d for d in deltas.values()]).pow(2).mean()
+            loss = loss + cfg["adapter_pull"] * torch.cat([d for d in deltas.values()]).pow(2).mean()
         loss.backward()
         opt.step()
         n_done = step + 1
@@ -598,7 +598,7 @@ def fit_style(
             if elapsed + np.mean(step_times[-4:]) + 1.0 > budget:
                 break
     v_end = val_loss()
-    if not (val is not None and best[0] is not None and v_end is not None and best[0] < v_end):
+    if val is None or not best[0] < v_end:  # keep an earlier snapshot only if it held out better
         best = (v_end, _snapshot(s_t, deltas))
     s_timbre, adapter = best[1]
     for h in hooks:
