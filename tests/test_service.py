@@ -35,6 +35,9 @@ def test_clone_result_reports_everything(alice_voice, piper_samples):
     assert r.validation["fitted_similarity"] > r.validation["start_similarity"] + 0.03
     # ...and stayed as intelligible as that voice (Whisper on the validation sentence)
     assert r.validation["fitted_wer"] <= r.validation["start_wer"] + 0.12
+    # the spectral correction toward the samples' tone is kept only if the words survive it
+    assert "eq_applied" in r.validation
+    assert not r.validation["eq_applied"] or r.validation["eq_wer"] <= r.validation["start_wer"] + 0.12
     assert not any("nearest-stock" in w for w in r.warnings)
     assert len(r.fingerprint) == 64
 

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     engine: str = "kokoro"
     fit_mode: str = "fast"  # "fast" (about a minute), "thorough" (minutes), "nearest-stock" (no fit)
     threads: int = 0  # 0: one per core
+    # A fast-mode voice is ready this many seconds after its samples arrive: the fit gets what is left
+    # once the samples are checked, analysed and transcribed (less on a process's first, colder call).
+    enroll_seconds: float = 59.0
 
     max_upload_bytes: int = 50 * 1024 * 1024
     max_sample_seconds: float = 300.0

@@ -267,6 +267,7 @@ class RealVoiceCloningService:
                 ],
                 progress=lambda f, m: report(0.6 + 0.3 * f, m),
                 mode=mode,
+                deadline=t0 + self.settings.enroll_seconds,
             )
             model.sample_hashes = [sample_hash(s.samples) for s in intake.accepted]
             warnings = [f"{r.file}: {i.message}" for r in reports for i in r.issues if i.severity == "warning"]

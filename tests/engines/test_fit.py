@@ -28,3 +28,24 @@ def test_a_low_male_voice_is_not_read_an_octave_up(piper_samples):
     for path in piper_samples[:3]:
         x, sr = sf.read(path, dtype="float32")
         assert 75 < fit.speech_median_f0(fit.trim_and_normalise(resample(x, sr, fit.SR))) < 115
+
+
+@pytest.mark.slow
+def test_the_fits_speaker_term_hears_what_resemblyzer_hears(piper_samples):
+    """The speaker term rebuilds Resemblyzer's input in torch (16 kHz, level, power mel) so gradients
+    reach the style; its embedding must agree with the library's own, and tell two voices apart."""
+    import torch
+
+    from realvoice.analysis import SpeakerEncoder, cosine
+
+    encoder = SpeakerEncoder.load()
+    x, sr = sf.read(piper_samples[0], dtype="float32")
+    joe = resample(x, sr, fit.SR)
+    term = fit._SpeakerLoss(encoder.module, encoder.embed(joe, fit.SR))
+    y = torch.tensor(joe, requires_grad=True)
+    assert cosine(term.embed(y).detach().numpy(), encoder.embed(joe, fit.SR)) > 0.9
+    loss = term(y)
+    loss.backward()
+    assert float(loss) < 0.1 and y.grad is not None and torch.isfinite(y.grad).all() and y.grad.abs().sum() > 0
+    vowel_clip = torch.tensor(vowel(220.0, 2.0, fit.SR).astype(np.float32))
+    assert float(term(vowel_clip)) > float(loss) + 0.1  # a sung vowel is not joe

@@ -153,3 +153,23 @@ def test_fit_validation_hears_when_words_are_lost(engine):
     assert check.stock(name) == pytest.approx((similarity, wer), abs=1e-4)
     _, wer_rev = check.score(audio[::-1].copy())
     assert wer_rev >= 0.6
+
+
+def test_a_voice_with_a_spectral_correction_is_spoken_through_it(engine):
+    from realvoice.audio import spectrum
+    from realvoice.engines import VoiceModel
+    from realvoice.engines.kokoro.engine import EQ_ARRAY
+
+    style = next(iter(engine._stock.values()))
+    text = "The correction changes the tone, not the words or their timing."
+    freqs = np.fft.rfftfreq(spectrum.NFFT, 1 / 24000)
+    plain = engine.synthesize(VoiceModel(engine.name, engine.version, "x", {"style": style}), text)
+    gain = np.where(freqs > 3000, -12.0, 0.0).astype(np.float32)
+    darker = engine.synthesize(VoiceModel(engine.name, engine.version, "x", {"style": style, EQ_ARRAY: gain}), text)
+    assert len(darker) == len(plain)
+
+    def top_share(x):
+        p = spectrum.ltas(x)
+        return p[freqs > 4000].sum() / p.sum()
+
+    assert top_share(darker) < 0.2 * top_share(plain)  # -12 dB is a factor of 16 in power

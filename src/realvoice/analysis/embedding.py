@@ -39,6 +39,13 @@ class SpeakerEncoder:
                 cls._shared = cls()
             return cls._shared
 
+    @property
+    def module(self):  # the torch module; torch is imported lazily
+        """The torch encoder itself (frozen), for losses that need gradients through it."""
+        for p in self._encoder.parameters():
+            p.requires_grad_(False)
+        return self._encoder
+
     def embed(self, x: np.ndarray, sr: int) -> np.ndarray:
         from resemblyzer import preprocess_wav
 

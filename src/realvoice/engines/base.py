@@ -106,8 +106,15 @@ class Engine(Protocol):
     sample_rate: int
 
     def enroll(
-        self, samples: Sequence[EnrollSample], *, progress: Progress | None = None, mode: str | None = None
-    ) -> VoiceModel: ...
+        self,
+        samples: Sequence[EnrollSample],
+        *,
+        progress: Progress | None = None,
+        mode: str | None = None,
+        deadline: float | None = None,
+    ) -> VoiceModel:
+        """Build a voice model; ``deadline`` (a ``time.perf_counter()`` value) bounds a fast mode's fit."""
+        ...
 
     def synthesize(
         self, voice: VoiceModel, sentence: str, *, speed: float = 1.0, pitch_semitones: float = 0.0

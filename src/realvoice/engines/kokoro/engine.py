@@ -8,6 +8,7 @@ import math
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ...analysis import SpeakerEncoder, cosine, median_f0
-from ...audio import atomic_write
+from ...audio import atomic_write, resample, spectrum
 from ...errors import EngineError
 from ..base import PHONEME_MARKER, EnrollSample, Progress, VoiceModel
 from . import adapters, assets, fast
@@ -24,8 +25,9 @@ from .phonemes import Phonemizer
 
 SAMPLE_RATE = 24000
 MAX_TOKENS = 510
-VERSION = "kokoro-82m-v1.0-int8/2"  # /2: optional AdaIN adapters and a pitch scale per voice
-SUPPORTED_VERSIONS = (VERSION, "kokoro-82m-v1.0-int8/1")
+VERSION = "kokoro-82m-v1.0-int8/3"  # /3: a spectral correction per voice; /2: AdaIN adapters, pitch scale
+SUPPORTED_VERSIONS = (VERSION, "kokoro-82m-v1.0-int8/2", "kokoro-82m-v1.0-int8/1")
+EQ_ARRAY = "eq_db"  # voice-model array: the voice's spectral correction, dB per bin of audio.spectrum
 ADAPTER_PREFIX = "adain."  # voice-model arrays holding AdaIN bias offsets, one per decoder layer
 
 # Sentences each stock voice speaks once so it can be compared with a person's samples.
@@ -42,6 +44,10 @@ VALIDATION_SENTENCE = "We should be there by six, unless the traffic is terrible
 # A fit may cost at most this much intelligibility (Whisper word error rate on the validation
 # sentence, over the start voice's): about two words of eighteen.
 WER_TOLERANCE = 0.12
+# What follows the fit (validation, the pitch scale, the EQ: syntheses, Whisper, embeddings), and
+# the shortest fit worth running when an enrollment deadline is tight.
+VALIDATION_SECONDS = 5.5
+MIN_FIT_SECONDS = 30.0
 
 
 class KokoroEngine:
@@ -183,13 +189,15 @@ class KokoroEngine:
         """Speak one sentence (already normalised) in ``voice``; pitch moves inside the model, so the
         formants stay put (shifting the audio afterwards would change the timbre too)."""
         f0_scale = float(voice.params.get("f0_scale", 1.0)) * 2.0 ** (pitch_semitones / 12.0)
-        return self.synthesize_phonemes(
+        audio = self.synthesize_phonemes(
             voice.arrays["style"],
             self.to_phonemes(sentence),
             speed=speed,
             f0_scale=f0_scale,
             adapter=voice_adapter(voice),
         )
+        eq = voice.arrays.get(EQ_ARRAY)
+        return spectrum.apply_fir(audio, spectrum.correction_fir(eq)) if eq is not None else audio
 
     def load_voice(self, path: Path) -> VoiceModel:
         return VoiceModel.load(path, engine=self.name, supported_versions=SUPPORTED_VERSIONS)
@@ -213,15 +221,23 @@ class KokoroEngine:
         return _cached_json(self.cache_dir / "kokoro-stock-profiles.json", key, profiles)
 
     def enroll(
-        self, samples: Sequence[EnrollSample], *, progress: Progress | None = None, mode: str | None = None
+        self,
+        samples: Sequence[EnrollSample],
+        *,
+        progress: Progress | None = None,
+        mode: str | None = None,
+        deadline: float | None = None,
     ) -> VoiceModel:
-        """Fit a voice to the samples (mode "fast" or "thorough"), or pick the nearest stock voice."""
+        """Fit a voice to the samples (mode "fast" or "thorough"), or pick the nearest stock voice.
+
+        ``deadline`` (``time.perf_counter()``) shortens a fast fit so that validation still ends by it.
+        """
         mode = mode or self.fit_mode
         if mode not in FIT_MODES:
             raise EngineError(f"unknown fit mode {mode!r}; choose from {', '.join(FIT_MODES)}", code="bad_fit_mode")
         if mode == "nearest-stock" or not any(s.transcript for s in samples):
             return self._nearest_stock(samples, progress=progress)
-        return self._fit(samples, mode, progress)
+        return self._fit(samples, mode, progress, deadline)
 
     def torch_model(self):
         """The differentiable PyTorch copy, rebuilt from the ONNX on first use (a few seconds)."""
@@ -232,13 +248,17 @@ class KokoroEngine:
                 self._torch_model = load_torch_model(str(self.model_path))
             return self._torch_model
 
-    def _fit(self, samples: Sequence[EnrollSample], mode: str, progress: Progress | None) -> VoiceModel:
+    def _fit(
+        self, samples: Sequence[EnrollSample], mode: str, progress: Progress | None, deadline: float | None = None
+    ) -> VoiceModel:
         """Teacher-forced fit of the 256 style values to the samples, validated before it is kept.
 
         Validation: a sentence none of the samples contains is spoken with the start voice and with
         the fitted one; the fitted voice must sound more like the samples (speaker embedding) and
         stay as intelligible (Whisper, within ``WER_TOLERANCE``), or the start voice is kept and the
-        model says so. A pitch scale that costs words is dropped before the fit is judged.
+        model says so. A pitch scale that costs words is dropped before the fit is judged. The
+        embedding is Resemblyzer's, which the fit's loss also uses, so that half of the check is a
+        sanity check; the words are the independent half.
         """
         from . import fit
 
@@ -248,8 +268,14 @@ class KokoroEngine:
 
         report(0.02, "loading the fitting model")
         model = self.torch_model()
+        target = np.mean([s.embedding for s in samples], axis=0)
+        target /= np.linalg.norm(target) + 1e-9
         pairs = [(s.audio, self.phonemize(s.transcript)) for s in samples if s.transcript]
         start_name, start = fit.choose_start_style(model, pairs, {k: v[:, None, :] for k, v in self._stock.items()})
+        budget: float | str = "default"
+        if deadline is not None and mode != "thorough":
+            left = deadline - time.perf_counter() - VALIDATION_SECONDS
+            budget = float(np.clip(left, MIN_FIT_SECONDS, fit.FAST["time_budget_s"]))
         with self._fit_lock:  # one fit at a time: each takes both cores and ~3 GB
             style, metrics = fit.fit_style(
                 model,
@@ -258,10 +284,10 @@ class KokoroEngine:
                 mode=mode,
                 progress=lambda f, m: report(0.05 + 0.85 * f, m),
                 synthesize=self._synthesize_with_durations,
+                speaker=(SpeakerEncoder.load().module, target),
+                time_budget_s=budget,
             )
         report(0.92, "validating the fitted voice")
-        target = np.mean([s.embedding for s in samples], axis=0)
-        target /= np.linalg.norm(target) + 1e-9
         table_fit = np.repeat(np.asarray(style, np.float32)[None, :], len(self._stock[start_name]), axis=0)
         adapter = metrics.get("adapter") or {}
         check = _Validation(self, target)
@@ -270,12 +296,18 @@ class KokoroEngine:
         f0_scale = pitch_correction(
             [median_f0(s.audio, s.sample_rate) for s in samples], median_f0(fitted, SAMPLE_RATE)
         )
-        sim_fit, wer_fit = check.score(check.speak(table_fit, adapter, f0_scale) if f0_scale != 1.0 else fitted)
+        spoken = check.speak(table_fit, adapter, f0_scale) if f0_scale != 1.0 else fitted
+        sim_fit, wer_fit = check.score(spoken)
         if f0_scale != 1.0 and wer_fit > wer_start + WER_TOLERANCE:
             # a large pitch move can blur words; the fit without it may still be worth keeping
-            f0_scale = 1.0
+            f0_scale, spoken = 1.0, fitted
             sim_fit, wer_fit = check.score(fitted)
         kept = sim_fit >= sim_start and wer_fit <= wer_start + WER_TOLERANCE
+        report(0.96, "matching the voice's tone")
+        if not kept:
+            spoken = check.speak(self._stock[start_name])
+        recordings = [resample(s.audio, s.sample_rate, SAMPLE_RATE) for s in samples]
+        eq, sim_eq, wer_eq = check.spectral_correction(recordings, spoken, wer_start + WER_TOLERANCE)
         report(1.0, "voice fitted" if kept else "fit rejected; keeping the start voice")
         summary = {
             "validation_similarity": round(sim_fit if kept else sim_start, 4),
@@ -289,13 +321,23 @@ class KokoroEngine:
             "heldout_logmel_end": round(float(metrics.get("val_logmel_end", 0.0)), 3),
             "f0_scale": f0_scale,
             "adapter_rms": round(float(metrics.get("adapter_rms", 0.0)), 4),
+            "eq_applied": eq is not None,
+            "eq_similarity": round(sim_eq, 4),
+            "eq_wer": round(wer_eq, 3),
+            "eq_range_db": round(float(np.ptp(eq)), 1) if eq is not None else 0.0,
         }
         params = {"start_voice": start_name, "mode": mode, "fit_kept": kept}
+        extra = {EQ_ARRAY: eq} if eq is not None else {}
         if not kept:
             return VoiceModel(
-                self.name, self.version, "nearest-stock", {"style": self._stock[start_name].copy()}, params, summary
+                self.name,
+                self.version,
+                "nearest-stock",
+                {"style": self._stock[start_name].copy(), **extra},
+                params,
+                summary,
             )
-        arrays = {"style": table_fit, **{ADAPTER_PREFIX + k: v for k, v in adapter.items()}}
+        arrays = {"style": table_fit, **{ADAPTER_PREFIX + k: v for k, v in adapter.items()}, **extra}
         method = f"fitted-{'adapter' if adapter else 'style'}-{'fast' if mode == 'adapters' else mode}"
         return VoiceModel(self.name, self.version, method, arrays, {**params, "f0_scale": f0_scale}, summary)
 
@@ -355,6 +397,24 @@ class _Validation:
     def score(self, audio: np.ndarray) -> tuple[float, float]:
         embedding, wer = self._measure(audio)
         return cosine(self.target, embedding), wer
+
+    def spectral_correction(
+        self, samples: Sequence[np.ndarray], spoken: np.ndarray, max_wer: float
+    ) -> tuple[np.ndarray | None, float, float]:
+        """An EQ toward the samples' long-term spectrum, kept only if the words survive it.
+
+        ``spoken`` is the voice's validation sentence. Returns (gain per bin or None, similarity and
+        WER of ``spoken`` through the EQ). The similarity is reported, not used: measured on the very
+        sentence the EQ was built from, it proves nothing; ``bench/clone_quality.py`` measures the EQ
+        on other sentences with two speaker encoders.
+        """
+        target = np.mean([spectrum.ltas(a) for a in samples], axis=0)
+        fmax = min(11000.0, max(4000.0, min(spectrum.bandwidth_hz(a, SAMPLE_RATE) for a in samples)))
+        eq = spectrum.correction_db(target, spectrum.ltas(spoken), SAMPLE_RATE, fmax=fmax)
+        sim, wer = self.score(spectrum.apply_fir(spoken, spectrum.correction_fir(eq)))
+        if wer > max_wer:
+            return None, sim, wer
+        return eq, sim, wer
 
     def stock(self, name: str) -> tuple[float, float]:
         """Score of a stock voice; its embedding and WER depend only on the voice, so they are cached."""

@@ -15,7 +15,9 @@ predicted durations and DTW (MFCC, 40 Hz) the recording against it -> real frame
 style[128:] so the predictor's durations, F0 and N match the real ones; (5) timbre fit: Adam on
 style[:128] (and, in mode "adapters", per-voice offsets to the decoder's 58 AdaIN biases), decoder
 teacher-forced with real durations/F0/N on random crops, loss = multi-resolution log-mel L1 + a
-light pull to the start.
+speaker term (1 - cosine of Resemblyzer's embedding of the crop to the samples') + a light pull to
+the start. The speaker term raised identity on CAM++, an encoder nothing here uses, from 0.28 to 0.38
+on the three tuning speakers (SF1, SM1, TM2), with Whisper still hearing every word.
 
 The start voice's speech for the alignment can come from the ONNX session (``synthesize``), which
 saves ~3 s of the one-minute budget.
@@ -37,6 +39,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ...audio.spectrum import bandwidth_hz
+
 SR = 24000
 HOP = 600  # one duration frame (40 Hz)
 F0_HOP = 300  # F0 / N frames (80 Hz)
@@ -49,8 +53,9 @@ FAST = dict(
     lr=0.04,
     prosody_lr=0.1,
     pull=0.02,
-    time_budget_s=51.0,
+    time_budget_s=50.0,
     bf16=True,
+    speaker_weight=2.0,
     adapters=False,
     adapter_lr=0.02,
     adapter_pull=0.1,
@@ -65,6 +70,7 @@ THOROUGH = dict(
     pull=0.01,
     time_budget_s=None,
     bf16=False,
+    speaker_weight=2.0,
     adapters=False,
     adapter_lr=0.02,
     adapter_pull=0.1,
@@ -228,23 +234,6 @@ def real_energy(audio, n80):
     return N.astype(np.float32)
 
 
-def _bandwidth_hz(audio):
-    """Highest frequency with real content: last 250 Hz band within 55 dB of the loudest band
-    (VCC2016 is 16 kHz material: nothing above ~8 kHz after resampling)."""
-    n = 1024
-    frames = len(audio) // n
-    if frames < 4:
-        return SR / 2
-    X = np.abs(np.fft.rfft(audio[: frames * n].reshape(frames, n) * np.hanning(n), axis=1)) ** 2
-    P = X.mean(0)
-    f = np.fft.rfftfreq(n, 1 / SR)
-    edges = np.arange(0, SR / 2 + 250, 250)
-    lev = np.array([P[(f >= lo) & (f < lo + 250)].mean() for lo in edges[:-1]])
-    db = 10 * np.log10(lev + 1e-20)
-    ok = np.where(db > db.max() - 55)[0]
-    return float(edges[ok[-1] + 1]) if len(ok) else SR / 2
-
-
 # ----------------------------------------------------------------------------- model pieces
 @torch.no_grad()
 def _text_side(model, tokens):
@@ -296,6 +285,47 @@ class _MelLoss:
             loss = loss + (torch.log(fb @ Y + 1e-5) - torch.log(fb @ X + 1e-5)).abs().mean()
             loss = loss + 0.25 * (torch.log(Y[..., :kmax, :] + 1e-5) - torch.log(X[..., :kmax, :] + 1e-5)).abs().mean()
         return loss / len(self.cfg)
+
+
+class _SpeakerLoss:
+    """1 - cosine between a speaker encoder's embedding of the decoded crop and the samples' embedding.
+
+    The encoder is Resemblyzer's GE2E LSTM (a torch module: gradients flow through it to the style).
+    Its input is reproduced in torch: 16 kHz (a windowed-sinc 2/3 polyphase resampler), the level
+    raised to -30 dBFS if below, and a power (not log) 40-band mel spectrogram, 25 ms / 10 ms.
+    A log-mel loss alone matches the spectrum frame by frame; this term pulls the voice toward what
+    a speaker encoder hears as the person. It is not the benchmark's judge: bench/clone_quality.py
+    also scores with CAM++, which nothing in the product uses.
+    """
+
+    def __init__(self, encoder, target):
+        import librosa
+
+        self.encoder = encoder
+        self.target = torch.as_tensor(np.asarray(target, np.float32).reshape(-1))
+        self.target = self.target / (self.target.norm() + 1e-9)
+        self.mel = torch.tensor(librosa.filters.mel(sr=16000, n_fft=400, n_mels=40), dtype=torch.float32)
+        self.window = torch.hann_window(400)
+        taps = np.arange(-48, 49)
+        h = np.sinc(2 * 7600 / 48000 * taps) * np.hamming(len(taps))
+        self.lowpass = torch.tensor(h / h.sum() * 2, dtype=torch.float32)[None, None]
+
+    def to_16k(self, y):
+        up = torch.zeros(2 * y.shape[-1], dtype=y.dtype)
+        up = up.index_put((torch.arange(0, up.shape[0], 2),), y)
+        return F.conv1d(up[None, None], self.lowpass, padding=self.lowpass.shape[-1] // 2)[0, 0, ::3]
+
+    def embed(self, y24):
+        y = self.to_16k(y24.float())
+        rms = torch.sqrt((y**2).mean() + 1e-12)
+        y = y * torch.clamp(10 ** (-30 / 20) / rms, min=1.0)  # Resemblyzer only ever raises the level
+        spec = torch.stft(y, 400, 160, window=self.window, return_complex=True, pad_mode="constant").abs() ** 2
+        _, (hidden, _) = self.encoder.lstm((self.mel @ spec).T[None])
+        e = self.encoder.relu(self.encoder.linear(hidden[-1]))[0]
+        return e / (e.norm() + 1e-9)
+
+    def __call__(self, y24):
+        return 1.0 - self.embed(y24) @ self.target
 
 
 def adain_layers(model):
@@ -423,8 +453,14 @@ def fit_style(
     adapter_lr=None,
     adapter_pull=None,
     synthesize=None,
+    speaker=None,
+    speaker_weight=None,
 ):
-    """Fit a 256-value Kokoro style to recordings. Returns (style [256] float32, metrics)."""
+    """Fit a 256-value Kokoro style to recordings. Returns (style [256] float32, metrics).
+
+    ``speaker`` = (Resemblyzer's torch encoder, the samples' embedding) adds a speaker term to the
+    timbre loss (weight ``speaker_weight``).
+    """
     t_start = time.time()
     cfg = dict(THOROUGH if mode == "thorough" else FAST)
     if mode == "adapters":
@@ -441,6 +477,7 @@ def fit_style(
         adapters=adapters,
         adapter_lr=adapter_lr,
         adapter_pull=adapter_pull,
+        speaker_weight=speaker_weight,
     ).items():
         if v is not None:
             cfg[k] = v
@@ -469,8 +506,9 @@ def fit_style(
         synthesize=synthesize,
     )
     t_prep = time.time() - t_start
-    fmax = min(11000.0, max(4000.0, min(_bandwidth_hz(p["audio"]) for p in prep)))
+    fmax = min(11000.0, max(4000.0, min(bandwidth_hz(p["audio"], SR) for p in prep)))
     mel_loss = _MelLoss(fmax)
+    speaker_loss = _SpeakerLoss(*speaker) if speaker is not None and cfg["speaker_weight"] > 0 else None
 
     # hold out one sample's centre crop for early stopping (if there are >= 3 samples)
     val = None
@@ -572,6 +610,8 @@ def fit_style(
             yhat = decode(s_t, asr, f0, N)[0]
             L_ = min(len(yhat), len(y))
             loss = loss + mel_loss(yhat[:L_], y[:L_]) / cfg["batch"]
+            if speaker_loss is not None:
+                loss = loss + cfg["speaker_weight"] * speaker_loss(yhat) / cfg["batch"]
         loss = loss + cfg["pull"] * ((s_t - s0[:, :128]) ** 2).mean()
         if deltas:
             loss = loss + cfg["adapter_pull"] * torch.cat([d for d in deltas.values()]).pow(2).mean()
