@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     threads: int = 0  # 0: one per core
     # A fast-mode voice is ready this many seconds after its samples arrive: the fit gets what is left
     # once the samples are checked, analysed and transcribed (less on a process's first, colder call).
-    enroll_seconds: float = 59.0
+    enroll_seconds: float = 58.5
 
     max_upload_bytes: int = 50 * 1024 * 1024
     max_sample_seconds: float = 300.0

@@ -173,3 +173,38 @@ def test_a_voice_with_a_spectral_correction_is_spoken_through_it(engine):
         return p[freqs > 4000].sum() / p.sum()
 
     assert top_share(darker) < 0.2 * top_share(plain)  # -12 dB is a factor of 16 in power
+
+
+def test_an_enrollment_deadline_shortens_a_fast_fit(engine, monkeypatch):
+    """The fit gets what is left of the deadline after validation's share, within sane bounds."""
+    import time
+
+    from realvoice.engines import EnrollSample
+    from realvoice.engines.kokoro import engine as engine_module
+    from realvoice.engines.kokoro import fit
+
+    budgets = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_fit(*args, time_budget_s="default", **kwargs):
+        budgets.append(time_budget_s)
+        raise Stop
+
+    monkeypatch.setattr(fit, "fit_style", fake_fit)
+    table = next(iter(engine._stock.values()))
+    text = "A sample sentence for the deadline."
+    audio = engine.synthesize_phonemes(table, engine.phonemize(text))
+    samples = [EnrollSample("a", audio, 24000, np.ones(256, np.float32) / 16, text)]
+    for seconds_left in (40.0, 300.0, 1.0):
+        with pytest.raises(Stop):
+            engine.enroll(samples, mode="fast", deadline=time.perf_counter() + seconds_left)
+    with pytest.raises(Stop):
+        engine.enroll(samples, mode="fast")
+    short, long_, tight, default = budgets
+    reserve = engine_module.VALIDATION_SECONDS
+    assert 40 - reserve - 5 < short <= 40 - reserve  # less whatever choosing the start voice took
+    assert long_ == fit.FAST["time_budget_s"]
+    assert tight == engine_module.MIN_FIT_SECONDS
+    assert default == "default"

@@ -46,7 +46,7 @@ VALIDATION_SENTENCE = "We should be there by six, unless the traffic is terrible
 WER_TOLERANCE = 0.12
 # What follows the fit (validation, the pitch scale, the EQ: syntheses, Whisper, embeddings), and
 # the shortest fit worth running when an enrollment deadline is tight.
-VALIDATION_SECONDS = 5.5
+VALIDATION_SECONDS = 6.0
 MIN_FIT_SECONDS = 30.0
 
 
