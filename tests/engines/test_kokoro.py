@@ -208,3 +208,17 @@ def test_an_enrollment_deadline_shortens_a_fast_fit(engine, monkeypatch):
     assert long_ == fit.FAST["time_budget_s"]
     assert tight == engine_module.MIN_FIT_SECONDS
     assert default == "default"
+
+
+@pytest.mark.parametrize("bad", [np.full(513, np.nan), np.full(513, 90.0), np.zeros((2, 513))])
+def test_a_voice_file_with_a_broken_spectral_correction_is_refused(engine, tmp_path, bad):
+    from realvoice.engines import VoiceModel
+    from realvoice.engines.kokoro.engine import EQ_ARRAY
+    from realvoice.errors import ModelFileError
+
+    style = next(iter(engine._stock.values()))
+    good = VoiceModel(engine.name, engine.version, "x", {"style": style, EQ_ARRAY: np.zeros(513, np.float32)})
+    assert EQ_ARRAY in engine.load_voice(good.save(tmp_path / "good.npz")).arrays
+    broken = VoiceModel(engine.name, engine.version, "x", {"style": style, EQ_ARRAY: bad.astype(np.float32)})
+    with pytest.raises(ModelFileError, match="spectral correction"):
+        engine.load_voice(broken.save(tmp_path / "bad.npz"))

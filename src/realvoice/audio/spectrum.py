@@ -9,6 +9,8 @@ corrects the balance without touching pitch or timing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 NFFT = 1024
@@ -101,3 +103,8 @@ def bandwidth_hz(audio: np.ndarray, sr: int) -> float:
     level_db = 10 * np.log10(lev + 1e-20)
     ok = np.where(level_db > level_db.max() - 55)[0]
     return float(edges[ok[-1] + 1]) if len(ok) else sr / 2
+
+
+def shared_bandwidth_hz(clips: Sequence[np.ndarray], sr: int, lo: float = 4000.0, hi: float = 11000.0) -> float:
+    """The band every clip has content in (the narrowest clip's bandwidth), kept within [lo, hi]."""
+    return min(hi, max(lo, min(bandwidth_hz(a, sr) for a in clips)))

@@ -18,7 +18,7 @@ import numpy as np
 
 from ...analysis import SpeakerEncoder, cosine, median_f0
 from ...audio import atomic_write, resample, spectrum
-from ...errors import EngineError
+from ...errors import EngineError, ModelFileError
 from ..base import PHONEME_MARKER, EnrollSample, Progress, VoiceModel
 from . import adapters, assets, fast
 from .phonemes import Phonemizer
@@ -200,7 +200,11 @@ class KokoroEngine:
         return spectrum.apply_fir(audio, spectrum.correction_fir(eq)) if eq is not None else audio
 
     def load_voice(self, path: Path) -> VoiceModel:
-        return VoiceModel.load(path, engine=self.name, supported_versions=SUPPORTED_VERSIONS)
+        voice = VoiceModel.load(path, engine=self.name, supported_versions=SUPPORTED_VERSIONS)
+        eq = voice.arrays.get(EQ_ARRAY)
+        if eq is not None and (eq.ndim != 1 or len(eq) < 3 or not np.all(np.isfinite(eq)) or np.abs(eq).max() > 40):
+            raise ModelFileError(f"voice model {path.name} has an invalid spectral correction")
+        return voice
 
     # --- enrollment ------------------------------------------------------------------------
 
@@ -409,7 +413,7 @@ class _Validation:
         on other sentences with two speaker encoders.
         """
         target = np.mean([spectrum.ltas(a) for a in samples], axis=0)
-        fmax = min(11000.0, max(4000.0, min(spectrum.bandwidth_hz(a, SAMPLE_RATE) for a in samples)))
+        fmax = spectrum.shared_bandwidth_hz(samples, SAMPLE_RATE)
         eq = spectrum.correction_db(target, spectrum.ltas(spoken), SAMPLE_RATE, fmax=fmax)
         sim, wer = self.score(spectrum.apply_fir(spoken, spectrum.correction_fir(eq)))
         if wer > max_wer:

@@ -39,7 +39,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ...audio.spectrum import bandwidth_hz
+from ...audio.spectrum import shared_bandwidth_hz
 
 SR = 24000
 HOP = 600  # one duration frame (40 Hz)
@@ -506,7 +506,7 @@ def fit_style(
         synthesize=synthesize,
     )
     t_prep = time.time() - t_start
-    fmax = min(11000.0, max(4000.0, min(bandwidth_hz(p["audio"], SR) for p in prep)))
+    fmax = shared_bandwidth_hz([p["audio"] for p in prep], SR)
     mel_loss = _MelLoss(fmax)
     speaker_loss = _SpeakerLoss(*speaker) if speaker is not None and cfg["speaker_weight"] > 0 else None
 
