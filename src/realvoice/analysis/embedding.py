@@ -30,6 +30,7 @@ class SpeakerEncoder:
 
         torch.set_num_threads(max(1, torch.get_num_threads()))
         self._encoder = VoiceEncoder(device="cpu", verbose=False)
+        self._encoder.requires_grad_(False)  # never trained here; the fit's loss differentiates through it
         self._run_lock = threading.Lock()
 
     @classmethod
@@ -42,8 +43,6 @@ class SpeakerEncoder:
     @property
     def module(self):  # the torch module; torch is imported lazily
         """The torch encoder itself (frozen), for losses that need gradients through it."""
-        for p in self._encoder.parameters():
-            p.requires_grad_(False)
         return self._encoder
 
     def embed(self, x: np.ndarray, sr: int) -> np.ndarray:
