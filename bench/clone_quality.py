@@ -9,7 +9,7 @@ octave-smoothed long-term spectrum is from the speaker's held-out recordings', d
 the speaker's; enrollment seconds; synthesis RTF — beside the nearest-stock baseline measured in the same run. Fitted
 voices with a spectral correction are also scored without it ("-noeq" rows, same voice, same run).
 
-Usage: python bench/clone_quality.py [--speakers SF1 SM1 ...] [--modes fast adapters thorough]
+Usage: python bench/clone_quality.py [--speakers SF1 SM1 ...] [--modes fast style thorough]
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def tone_distance_db(audio16: np.ndarray, reference: np.ndarray) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--speakers", nargs="*", default=None, help="VCC2016 ids, e.g. SF2 TM1 (default: all)")
-    ap.add_argument("--modes", nargs="*", default=["fast", "adapters"], help="fit modes, each beside nearest-stock")
+    ap.add_argument("--modes", nargs="*", default=["fast", "style"], help="fit modes, each beside nearest-stock")
     ap.add_argument("--verbose", action="store_true", help="also print each fit's validation figures")
     args = ap.parse_args()
     if not (DEV / "MANIFEST.tsv").exists():

@@ -37,9 +37,10 @@ REFERENCE_SENTENCES = (
     "We finally finished the project, and honestly, I think it turned out really well!",
 )
 PITCH_WEIGHT = 0.02  # similarity points per semitone of pitch difference
-# fast: the style fit in about a minute; adapters: the same plus per-voice AdaIN offsets (better on
-# some voices, worse on others: see bench/clone_quality.py); thorough: minutes; nearest-stock: no fit.
-FIT_MODES = ("fast", "adapters", "thorough", "nearest-stock")
+# fast: the style and per-voice AdaIN offsets, in about a minute; style: the style alone, in the same
+# time (less like the speaker: see bench/clone_quality.py); thorough: minutes; nearest-stock: no fit.
+# "adapters" is the old name of what "fast" now does.
+FIT_MODES = ("fast", "style", "adapters", "thorough", "nearest-stock")
 VALIDATION_SENTENCE = "We should be there by six, unless the traffic is terrible again, so keep the soup warm for us."
 # A fit may cost at most this much intelligibility (Whisper word error rate on the validation
 # sentence, over the start voice's): about two words of eighteen.
@@ -232,7 +233,7 @@ class KokoroEngine:
         mode: str | None = None,
         deadline: float | None = None,
     ) -> VoiceModel:
-        """Fit a voice to the samples (mode "fast" or "thorough"), or pick the nearest stock voice.
+        """Fit a voice to the samples (mode "fast", "style" or "thorough"), or pick the nearest stock voice.
 
         ``deadline`` (``time.perf_counter()``) shortens a fast fit so that validation still ends by it.
         """
