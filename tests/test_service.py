@@ -31,7 +31,8 @@ def test_clone_result_reports_everything(alice_voice, piper_samples):
     assert r.characteristics.age_band != "unknown" and r.characteristics.tone
     assert 1.5 < r.characteristics.speaking_rate_wps < 4.5  # Piper reads at a conversational pace
     # the voice was fitted, and validation showed it closer to the samples than the voice it started from
-    assert r.method == "fitted-style-fast", (r.method, r.validation)
+    assert r.method == "fitted-adapter-fast", (r.method, r.validation)
+    assert r.validation["adapter_rms"] > 0  # the per-voice AdaIN offsets moved
     assert r.validation["fitted_similarity"] > r.validation["start_similarity"] + 0.03
     # ...and stayed as intelligible as that voice (Whisper on the validation sentence)
     assert r.validation["fitted_wer"] <= r.validation["start_wer"] + 0.12

@@ -22,7 +22,7 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=_default_home)
     database_url: str | None = None
     engine: str = "kokoro"
-    fit_mode: str = "fast"  # "fast" (about a minute), "thorough" (minutes), "nearest-stock" (no fit)
+    fit_mode: str = "fast"  # "fast" (about a minute), "style", "thorough" (minutes), "nearest-stock" (no fit)
     threads: int = 0  # 0: one per core
     # A fast-mode voice is ready this many seconds after its samples arrive: the fit gets what is left
     # once the samples are checked, analysed and transcribed (less on a process's first, colder call).

@@ -49,3 +49,54 @@ def test_the_fits_speaker_term_hears_what_resemblyzer_hears(piper_samples):
     assert float(loss) < 0.1 and y.grad is not None and torch.isfinite(y.grad).all() and y.grad.abs().sum() > 0
     vowel_clip = torch.tensor(vowel(220.0, 2.0, fit.SR).astype(np.float32))
     assert float(term(vowel_clip)) > float(loss) + 0.1  # a sung vowel is not joe
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["fast", "style"])
+def test_fast_fits_adapters_and_style_mode_fits_the_style_alone(service, piper_samples, mode):
+    """The default fit also moves per-voice offsets of the decoder's AdaIN biases; "style" does not."""
+    engine = service.engine  # the session's engine: its PyTorch copy is built once
+    x, sr = sf.read(piper_samples[0], dtype="float32")
+    text = "The quick brown fox jumps over the lazy dog."  # a stand-in transcript: only the mechanics matter
+    start = next(iter(engine._stock.values()))[40]
+    style, metrics = fit.fit_style(
+        engine.torch_model(),
+        [(resample(x, sr, fit.SR), engine.phonemize(text))],
+        start,
+        mode=mode,
+        steps=2,
+        prosody_steps=1,
+        time_budget_s=None,
+        holdout=False,
+        threads=None,
+    )
+    assert style.shape == (256,) and np.all(np.isfinite(style)) and metrics["timbre_steps"] == 2
+    adapter = metrics.get("adapter")
+    if mode == "fast":
+        assert adapter and len(adapter) == 58 and metrics["adapter_rms"] > 0
+        assert all(np.all(np.isfinite(v)) for v in adapter.values())
+    else:
+        assert adapter is None and metrics["adapter_rms"] == 0.0
+
+
+def test_a_busy_core_is_seen_and_this_process_idle_is_not_counted():
+    """The fit's thread choice looks at what other work uses now (the load average would also count
+    this process's own intake and transcription a second earlier)."""
+    import os
+    import sys
+    import threading
+    import time
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("reads /proc/stat")
+    stop = time.perf_counter() + 1.5
+
+    def spin():
+        while time.perf_counter() < stop:
+            pass
+
+    t = threading.Thread(target=spin)
+    t.start()
+    busy = fit.others_busy_cores(0.5)
+    t.join()
+    assert busy is not None and 0.6 < busy <= (os.cpu_count() or 1) + 0.01

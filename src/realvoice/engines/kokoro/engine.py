@@ -343,7 +343,7 @@ class KokoroEngine:
                 summary,
             )
         arrays = {"style": table_fit, **{ADAPTER_PREFIX + k: v for k, v in adapter.items()}, **extra}
-        method = f"fitted-{'adapter' if adapter else 'style'}-{'fast' if mode == 'adapters' else mode}"
+        method = f"fitted-{'adapter' if adapter else 'style'}-{'thorough' if mode == 'thorough' else 'fast'}"
         return VoiceModel(self.name, self.version, method, arrays, {**params, "f0_scale": f0_scale}, summary)
 
     def _nearest_stock(self, samples: Sequence[EnrollSample], *, progress: Progress | None = None) -> VoiceModel:
