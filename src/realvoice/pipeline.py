@@ -54,7 +54,7 @@ def _trim(x: np.ndarray, sr: int, threshold: float = 0.005) -> np.ndarray:
     return y
 
 
-FIRST_CHUNK_WORDS = 5  # streaming starts with a few words (~1.5 s of audio) so the first audio comes quickly
+FIRST_CHUNK_WORDS = 3  # streaming starts with a few words (~1.5 s of audio, ~0.45 s to make) so the first audio comes quickly
 # Words a spoken phrase often starts with: cutting just before one sounds like a natural phrase break.
 _PHRASE_STARTS = frozenset(
     {
@@ -102,8 +102,10 @@ _PHRASE_STARTS = frozenset(
 def quick_start(sentences: list[str], max_words: int = FIRST_CHUNK_WORDS) -> list[str]:
     """Split a long first sentence after its first few words so streaming can start sooner.
 
-    A clause boundary (comma, semicolon, colon, dash) within reach wins; otherwise the cut goes before
-    the last phrase-starting word (``and``, ``when``, ``to``...) in reach, else after ``max_words``.
+    A clause boundary (comma, semicolon, colon, dash) within one word past ``max_words`` wins;
+    otherwise the cut goes before the last phrase-starting word (``and``, ``when``, ``to``...) in
+    reach, else after ``max_words``. Synthesis time grows with the audio, so the first chunk's length
+    is the first audio's latency.
     """
     if not sentences:
         return sentences
@@ -111,12 +113,12 @@ def quick_start(sentences: list[str], max_words: int = FIRST_CHUNK_WORDS) -> lis
     if len(words) <= max_words + 2:
         return sentences
     cut = 0
-    for i, w in enumerate(words[: max_words + 2]):
+    for i, w in enumerate(words[: max_words + 1]):
         if i >= 1 and (w[-1] in ",;:" or w in ("—", "–")):
             cut = i + 1
             break
     if not cut:
-        starts = [i for i in range(2, max_words + 2) if words[i].lower().strip("\"'(") in _PHRASE_STARTS]
+        starts = [i for i in range(2, max_words + 1) if words[i].lower().strip("\"'(") in _PHRASE_STARTS]
         cut = starts[-1] if starts else max_words
     return [" ".join(words[:cut]), " ".join(words[cut:]), *sentences[1:]]
 
