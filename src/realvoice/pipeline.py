@@ -54,7 +54,8 @@ def _trim(x: np.ndarray, sr: int, threshold: float = 0.005) -> np.ndarray:
     return y
 
 
-FIRST_CHUNK_WORDS = 3  # streaming starts with a few words (~1.5 s of audio, ~0.45 s to make) so the first audio comes quickly
+# streaming starts with a few words (~1.5 s of audio, ~0.45 s to make) so the first audio comes quickly
+FIRST_CHUNK_WORDS = 3
 # Words a spoken phrase often starts with: cutting just before one sounds like a natural phrase break.
 _PHRASE_STARTS = frozenset(
     {
