@@ -23,10 +23,10 @@ The start voice's speech for the alignment can come from the ONNX session (``syn
 saves ~3 s of the one-minute budget.
 
 The adapters are what lifts identity most: on seven held-out speakers, in the same run and the same
-one-minute budget, CAM++ identity 0.42 (style only) -> 0.55 with them, top-1 0.90 -> 1.00
-(bench/clone_quality.py). They
-are the default; mode "style" fits the style alone. (Before the speaker term existed, they had lost
-on held-out speakers: 0.34 vs 0.43 on Resemblyzer.)
+one-minute budget, CAM++ identity 0.42 (style only) -> 0.55 with them, top-1 0.90 -> 1.00; 0.48 ->
+0.56 in a later run whose fits ran on two threads (bench/clone_quality.py). They are the default;
+mode "style" fits the style alone. (Before the speaker term existed, they had lost on held-out
+speakers: 0.34 vs 0.43 on Resemblyzer.)
 
 torch is imported only inside this module (the product imports it only when fitting).
 """
@@ -60,6 +60,7 @@ FAST = dict(
     adapters=True,
     adapter_lr=0.02,
     adapter_pull=0.1,
+    lr_decay=False,
 )
 THOROUGH = dict(
     steps=100,
@@ -627,8 +628,17 @@ def fit_style(
     step_times = []
     bad = 0
     n_done = 0
+    base_lrs = [g["lr"] for g in opt.param_groups]
+    t_end = t_start + budget if budget is not None else None
     for step in range(cfg["steps"]):
         ts = time.time()
+        if cfg.get("lr_decay"):
+            # cosine down to a tenth over the fit (its budget, or its steps), so the end settles
+            frac = step / cfg["steps"]
+            if t_end is not None:
+                frac = max(frac, (ts - t_timbre0) / max(t_end - t_timbre0, 1e-3))
+            for g, lr0 in zip(opt.param_groups, base_lrs, strict=True):
+                g["lr"] = lr0 * (0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * min(frac, 1.0))))
         opt.zero_grad()
         loss = 0.0
         for _b in range(cfg["batch"]):
