@@ -60,7 +60,6 @@ FAST = dict(
     adapters=True,
     adapter_lr=0.02,
     adapter_pull=0.1,
-    lr_decay=False,
 )
 THOROUGH = dict(
     steps=100,
@@ -628,17 +627,8 @@ def fit_style(
     step_times = []
     bad = 0
     n_done = 0
-    base_lrs = [g["lr"] for g in opt.param_groups]
-    t_end = t_start + budget if budget is not None else None
     for step in range(cfg["steps"]):
         ts = time.time()
-        if cfg.get("lr_decay"):
-            # cosine down to a tenth over the fit (its budget, or its steps), so the end settles
-            frac = step / cfg["steps"]
-            if t_end is not None:
-                frac = max(frac, (ts - t_timbre0) / max(t_end - t_timbre0, 1e-3))
-            for g, lr0 in zip(opt.param_groups, base_lrs, strict=True):
-                g["lr"] = lr0 * (0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * min(frac, 1.0))))
         opt.zero_grad()
         loss = 0.0
         for _b in range(cfg["batch"]):
