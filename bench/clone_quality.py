@@ -15,6 +15,7 @@ Usage: python bench/clone_quality.py [--speakers SF1 SM1 ...] [--modes fast styl
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import dataclasses
 import tempfile
@@ -121,17 +122,14 @@ def main() -> None:
             if not r.success:
                 print(spk, mode, "failed:", r.errors)
                 continue
-            variants = [(r.method, None)]
+            variants = [(r.method, contextlib.nullcontext())]
             if r.validation.get("eq_applied"):
                 variants.append((r.method + "-noeq", mock.patch.object(svc, "_voice_model", without_eq)))
             for method, patch in variants:
                 rows_here = []
                 for text in texts:
-                    if patch is None:
+                    with patch:
                         s = svc.render(r.voice_id, text, "bench", output_path=home / "x.wav")
-                    else:
-                        with patch:
-                            s = svc.render(r.voice_id, text, "bench", output_path=home / "x.wav")
                     audio = decode(s.audio_path, **LIMITS)
                     scores = [v for sc in scorers.values() for v in sc.score(audio.samples, audio.sample_rate, spk)]
                     wer = word_error_rate(text, transcribe(audio.samples, audio.sample_rate))

@@ -34,6 +34,7 @@ torch is imported only inside this module (the product imports it only when fitt
 from __future__ import annotations
 
 import math
+import os
 import time
 
 import numpy as np
@@ -138,7 +139,6 @@ def _dtw_path(A, B):
 def others_busy_cores(window_s=0.2):
     """How many cores other work keeps busy right now (this thread sleeps while it looks); None where
     /proc/stat is missing. The load average would count this process's own intake and transcription."""
-    import os
 
     def read():
         with open("/proc/stat") as f:
@@ -157,8 +157,6 @@ def others_busy_cores(window_s=0.2):
 
 def pick_threads(max_threads=None):
     """1 or N threads: on a busy 2-core machine two threads can be 5x slower than one."""
-    import os
-
     n = max_threads or os.cpu_count() or 1
     busy = others_busy_cores()
     if n <= 1 or (busy if busy is not None else os.getloadavg()[0]) > 0.3:
