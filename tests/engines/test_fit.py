@@ -100,3 +100,28 @@ def test_a_busy_core_is_seen_and_this_process_idle_is_not_counted():
     busy = fit.others_busy_cores(0.5)
     t.join()
     assert busy is not None and 0.6 < busy <= (os.cpu_count() or 1) + 0.01
+
+
+def test_workers_spinning_for_a_moment_do_not_cost_the_fit_its_second_thread(monkeypatch):
+    """onnxruntime's workers spin briefly after a synthesis: one busy reading is looked at again; two
+    busy readings mean one thread without the timing trial."""
+    import torch
+
+    class TrialStarted(Exception):
+        pass
+
+    def no_trial(*_a, **_k):
+        raise TrialStarted
+
+    threads = torch.get_num_threads()
+    monkeypatch.setattr(fit.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(fit.torch, "randn", no_trial)
+    try:
+        readings = iter([0.5, 0.6])
+        monkeypatch.setattr(fit, "others_busy_cores", lambda window_s=0.2: next(readings))
+        assert fit.pick_threads() == 1
+        readings = iter([0.5, 0.05])
+        with pytest.raises(TrialStarted):  # the second look found the cores free: the trial runs
+            fit.pick_threads()
+    finally:
+        torch.set_num_threads(threads)
