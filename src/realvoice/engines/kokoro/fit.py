@@ -165,8 +165,9 @@ def pick_threads(max_threads=None):
     n = max_threads or os.cpu_count() or 1
     busy = others_busy_cores()
     if busy is not None and busy > 0.3:
-        # onnxruntime's and OpenMP's workers spin for a moment after a run (0.15-0.2 of a core
-        # measured right after a synthesis): look once more before settling for one thread
+        # the work just before (start-voice scoring, Whisper) can leave worker threads spinning for a
+        # moment: 0.15-0.2 of a core measured right after a synthesis, and one enrollment read over
+        # 0.3 and fitted on one thread (1.1 s a step). Look once more before settling for one thread
         busy = min(busy, others_busy_cores() or 0.0)
     if n <= 1 or (busy if busy is not None else os.getloadavg()[0]) > 0.3:
         # someone else is using the CPU: with a busy core, 2 synchronising threads can be
