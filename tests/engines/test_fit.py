@@ -103,8 +103,8 @@ def test_a_busy_core_is_seen_and_this_process_idle_is_not_counted():
 
 
 def test_workers_spinning_for_a_moment_do_not_cost_the_fit_its_second_thread(monkeypatch):
-    """onnxruntime's workers spin briefly after a synthesis: one busy reading is looked at again; two
-    busy readings mean one thread without the timing trial."""
+    """Worker threads can still be busy for a moment after the work just before the fit: one busy
+    reading is looked at again; two busy readings mean one thread without the timing trial."""
     import torch
 
     class TrialStarted(Exception):
