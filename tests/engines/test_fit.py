@@ -51,26 +51,29 @@ def test_the_fits_speaker_term_hears_what_resemblyzer_hears(piper_samples):
     assert float(term(vowel_clip)) > float(loss) + 0.1  # a sung vowel is not joe
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("mode", ["fast", "style"])
-def test_fast_fits_adapters_and_style_mode_fits_the_style_alone(service, piper_samples, mode):
-    """The default fit also moves per-voice offsets of the decoder's AdaIN biases; "style" does not."""
-    engine = service.engine  # the session's engine: its PyTorch copy is built once
+def _short_fit(engine, piper_samples, **options):
     x, sr = sf.read(piper_samples[0], dtype="float32")
     text = "The quick brown fox jumps over the lazy dog."  # a stand-in transcript: only the mechanics matter
     start = next(iter(engine._stock.values()))[40]
-    style, metrics = fit.fit_style(
-        engine.torch_model(),
-        [(resample(x, sr, fit.SR), engine.phonemize(text))],
-        start,
-        mode=mode,
-        steps=2,
-        prosody_steps=1,
-        time_budget_s=None,
-        holdout=False,
-        threads=None,
-    )
+    options = {"steps": 2, "prosody_steps": 1, "time_budget_s": None, "holdout": False, **options}
+    return fit.fit_style(engine.torch_model(), [(resample(x, sr, fit.SR), engine.phonemize(text))], start, **options)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("mode", "threads"), [("fast", 2), ("style", 1)])
+def test_fast_fits_adapters_and_style_mode_fits_the_style_alone(service, piper_samples, mode, threads):
+    """The default fit also moves per-voice offsets of the decoder's AdaIN biases; "style" does not.
+    On two threads the timbre fit runs as two workers sharing one optimiser: still exactly ``steps``
+    updates."""
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        style, metrics = _short_fit(service.engine, piper_samples, mode=mode, threads=threads)
+    finally:
+        torch.set_num_threads(before)
     assert style.shape == (256,) and np.all(np.isfinite(style)) and metrics["timbre_steps"] == 2
+    assert metrics["timbre_workers"] == threads
     adapter = metrics.get("adapter")
     if mode == "fast":
         assert adapter and len(adapter) == 58 and metrics["adapter_rms"] > 0
@@ -79,16 +82,74 @@ def test_fast_fits_adapters_and_style_mode_fits_the_style_alone(service, piper_s
         assert adapter is None and metrics["adapter_rms"] == 0.0
 
 
-def test_a_busy_core_is_seen_and_this_process_idle_is_not_counted():
-    """The fit's thread choice looks at what other work uses now (the load average would also count
-    this process's own intake and transcription a second earlier)."""
+@pytest.mark.slow
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_failing_prosody_fit_fails_the_fit_on_either_thread_layout(service, piper_samples, monkeypatch, threads):
+    """On two threads the prosody is fitted by the second worker; its error must reach the caller."""
+    import torch
+
+    predict = fit._predict
+
+    def broken(model, d_en, L, mask, s_pros, dur=None):
+        if dur is not None:  # the prosody fit's call (the preparation predicts its own durations)
+            raise RuntimeError("prosody broke")
+        return predict(model, d_en, L, mask, s_pros, dur)
+
+    monkeypatch.setattr(fit, "_predict", broken)
+    before = torch.get_num_threads()
+    try:
+        with pytest.raises(RuntimeError, match="prosody broke"):
+            _short_fit(service.engine, piper_samples, threads=threads)
+    finally:
+        torch.set_num_threads(before)
+    decoder = fit.bf16_decoder(service.engine.torch_model())
+    assert not any(m._forward_hooks for m in decoder.modules())  # the failed fit's offsets are gone
+
+
+@pytest.mark.slow
+def test_the_bf16_decoder_copy_decodes_exactly_as_autocast_does(service):
+    """The fast fit decodes with a copy whose convolution and linear weights are stored in bf16; under
+    autocast that is what the fp32 weights are cast to on every call, so the audio must be identical."""
+    import torch
+
+    model = service.engine.torch_model()
+    gen = torch.Generator().manual_seed(0)
+    frames = 24
+    asr = torch.randn(1, 512, frames, generator=gen)
+    f0 = 120.0 + 20.0 * torch.rand(1, 2 * frames, generator=gen)
+    energy = torch.randn(1, 2 * frames, generator=gen)
+    style = torch.randn(1, 128, generator=gen) * 0.2
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        reference = model.decoder(asr, f0, energy, style).float()
+        copied = fit.bf16_decoder(model)(asr, f0, energy, style).float()
+    assert fit.bf16_decoder(model) is fit.bf16_decoder(model)  # made once per model
+    assert next(fit.bf16_decoder(model).parameters()).dtype == torch.bfloat16
+    assert model.decoder.generator.conv_post.weight.dtype == torch.float32  # the fp32 model is untouched
+    assert reference.abs().max() > 0 and torch.equal(reference, copied)
+
+
+def test_another_process_busy_core_is_seen_and_this_process_own_threads_are_not():
+    """The fit's thread choice looks at what other processes use now: the load average would also
+    count this process's own intake and transcription a second earlier, and onnxruntime's worker
+    threads go on spinning for a moment after a synthesis."""
     import os
+    import subprocess
     import sys
     import threading
     import time
 
     if not sys.platform.startswith("linux"):
         pytest.skip("reads /proc/stat")
+    spinner = subprocess.Popen(
+        [sys.executable, "-c", "import time\nt = time.time() + 2.0\nwhile time.time() < t: pass"]
+    )
+    try:
+        time.sleep(0.3)  # let it start
+        busy = fit.others_busy_cores(0.5)
+    finally:
+        spinner.wait()
+    assert busy is not None and 0.6 < busy <= (os.cpu_count() or 1) + 0.01
+
     stop = time.perf_counter() + 1.5
 
     def spin():
@@ -97,14 +158,13 @@ def test_a_busy_core_is_seen_and_this_process_idle_is_not_counted():
 
     t = threading.Thread(target=spin)
     t.start()
-    busy = fit.others_busy_cores(0.5)
+    own = fit.others_busy_cores(0.5)
     t.join()
-    assert busy is not None and 0.6 < busy <= (os.cpu_count() or 1) + 0.01
+    assert own is not None and own < 0.5, f"this process's own spinning thread was counted: {own:.2f} cores"
 
 
-def test_workers_spinning_for_a_moment_do_not_cost_the_fit_its_second_thread(monkeypatch):
-    """Worker threads can still be busy for a moment after the work just before the fit: one busy
-    reading is looked at again; two busy readings mean one thread without the timing trial."""
+def test_a_moment_of_other_work_does_not_cost_the_fit_its_second_thread(monkeypatch):
+    """One busy reading is looked at again; two busy readings mean one thread without the timing trial."""
     import torch
 
     class TrialStarted(Exception):

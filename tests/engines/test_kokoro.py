@@ -222,3 +222,54 @@ def test_a_voice_file_with_a_broken_spectral_correction_is_refused(engine, tmp_p
     broken = VoiceModel(engine.name, engine.version, "x", {"style": style, EQ_ARRAY: bad.astype(np.float32)})
     with pytest.raises(ModelFileError, match="spectral correction"):
         engine.load_voice(broken.save(tmp_path / "bad.npz"))
+
+
+@pytest.mark.parametrize("fallback_passes", [True, False])
+def test_a_fit_whose_end_point_loses_words_falls_back_to_an_earlier_point(engine, monkeypatch, fallback_passes):
+    """Validation rejects a fit whose end point Whisper mishears; the fit's earlier point is tried
+    before the start voice is kept."""
+    from realvoice.engines import EnrollSample
+    from realvoice.engines.kokoro import engine as engine_module
+    from realvoice.engines.kokoro import fit
+
+    table = next(iter(engine._stock.values()))
+    row = table[60].astype(np.float32)
+    end_style, back_style = row + 0.02, row - 0.02
+    layer = next(iter(fit.adain_layers(engine.torch_model().decoder)))
+    width = fit.adain_layers(engine.torch_model().decoder)[layer].out_features
+    end_adapter, back_adapter = {layer: np.full(width, 0.01, np.float32)}, {layer: np.full(width, -0.01, np.float32)}
+
+    def fake_fit(*args, **kwargs):
+        fallback = {"step": 12, "style": back_style, "adapter": back_adapter}
+        return end_style, {"adapter": end_adapter, "fallback": fallback, "timbre_steps": 20}
+
+    spoken = []
+    real_speak, real_score = engine_module._Validation.speak, engine_module._Validation.score
+
+    def speak(self, table, adapter=None, f0_scale=1.0):
+        spoken.append(adapter)
+        return real_speak(self, table, adapter, f0_scale)
+
+    def score(self, audio):
+        similarity, wer = real_score(self, audio)
+        last = spoken[-1] if spoken else None
+        if last is end_adapter or (last is back_adapter and not fallback_passes):
+            return max(similarity, 0.99), 1.0  # as if Whisper had heard none of the words
+        return max(similarity, 0.99), wer
+
+    monkeypatch.setattr(fit, "fit_style", fake_fit)
+    monkeypatch.setattr(engine_module._Validation, "speak", speak)
+    monkeypatch.setattr(engine_module._Validation, "score", score)
+    text = "A sample sentence for the validation."
+    audio = engine.synthesize_phonemes(table, engine.phonemize(text))
+    samples = [EnrollSample("a", audio, 24000, np.ones(256, np.float32) / 16, text)]
+    voice = engine.enroll(samples, mode="fast")
+    assert any(a is back_adapter for a in spoken)  # the earlier point was spoken and scored
+    if fallback_passes:
+        assert voice.method == "fitted-adapter-fast" and voice.params["fit_kept"]
+        assert voice.metrics["fallback_step"] == 12
+        assert np.allclose(voice.arrays["style"][0], back_style)
+        assert np.allclose(voice.arrays[engine_module.ADAPTER_PREFIX + layer], back_adapter[layer])
+    else:
+        assert voice.method == "nearest-stock" and not voice.params["fit_kept"]
+        assert voice.metrics["fallback_step"] == 0

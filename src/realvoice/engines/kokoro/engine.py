@@ -310,6 +310,19 @@ class KokoroEngine:
             f0_scale, spoken = 1.0, fitted
             sim_fit, wer_fit = check.score(fitted)
         kept = sim_fit >= sim_start and wer_fit <= wer_start + WER_TOLERANCE
+        fallback = metrics.get("fallback")
+        fallback_step = 0
+        if not kept and fallback is not None:
+            # one sentence's words decide this, and a longer fit moves further from the start voice:
+            # an earlier point of the same fit may pass where its end did not (a SM2 fit of 58 updates
+            # lost 3 of the 18 words), which keeps far more of the voice than the start voice would
+            table_back = np.repeat(fallback["style"][None, :], len(self._stock[start_name]), axis=0)
+            spoken_back = check.speak(table_back, fallback["adapter"] or {})
+            sim_back, wer_back = check.score(spoken_back)
+            if sim_back >= sim_start and wer_back <= wer_start + WER_TOLERANCE:
+                kept, fallback_step, f0_scale = True, int(fallback["step"]), 1.0
+                table_fit, adapter, spoken = table_back, fallback["adapter"] or {}, spoken_back
+                sim_fit, wer_fit = sim_back, wer_back
         report(0.96, "matching the voice's tone")
         if not kept:
             spoken = check.speak(self._stock[start_name])
@@ -324,6 +337,7 @@ class KokoroEngine:
             "fitted_wer": round(wer_fit, 3),
             "fit_seconds": round(float(metrics.get("seconds", 0.0)), 1),
             "timbre_steps": float(metrics.get("timbre_steps", 0)),
+            "fallback_step": float(fallback_step),
             "fit_logmel_start": round(float(metrics.get("val_logmel_start", 0.0)), 3),
             "fit_logmel_end": round(float(metrics.get("val_logmel_end", 0.0)), 3),
             "f0_scale": f0_scale,
