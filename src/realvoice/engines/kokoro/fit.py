@@ -546,10 +546,21 @@ def fit_style(
     if time_budget_s != "default":
         cfg["time_budget_s"] = time_budget_s
     if threads == "auto":
-        threads = pick_threads()
-    elif threads:
-        torch.set_num_threads(threads)
+        # two one-thread workers never wait for each other (unlike the threads inside one operation),
+        # so a core that other work keeps busy costs them only its share: on two cores they always run
+        # (a busy reading once left a held-out speaker's fit on one thread with half the updates)
+        cores = os.cpu_count() or 1
+        workers = 2 if cores >= 2 else 1
+        if cores > 2:
+            pick_threads()  # how many threads to share between the workers
+        else:
+            torch.set_num_threads(cores)
+    else:
+        if threads:
+            torch.set_num_threads(threads)
+        workers = 2 if torch.get_num_threads() >= 2 else 1
     timbre_threads = torch.get_num_threads()
+    worker_threads = max(1, timbre_threads // workers)
     # the preparation and the prosody fit (small LSTMs) ran faster on one thread: 0.8 s a prosody
     # step against 1.15 s on two; the decoder's convolutions in the timbre fit gain from two
     torch.set_num_threads(1)
@@ -639,12 +650,11 @@ def fit_style(
 
     # ---- timbre (the first 128 style values, and optionally per-voice offsets to the decoder's
     # AdaIN layers), teacher-forced with the real durations, pitch and energy, so independent of the
-    # prosody. On two free cores it runs as two workers of one thread each, sharing the parameters
+    # prosody. On two cores or more it runs as two workers (one thread each on two), sharing the parameters
     # and the optimiser: each takes a snapshot of the parameters, computes its crop's gradient, and
     # applies it under a lock (the gradient is at most one update old). A fit step gains only ~1.3x
     # from a second thread, two workers ~1.55x (measured on 2 cores: 0.73 s an update against 1.13 s).
     # The second worker fits the prosody first (its small LSTMs gain nothing from a second thread).
-    workers = 2 if timbre_threads >= 2 else 1
     s_t = s0[:, :128].clone().requires_grad_(True)
     deltas, hooks = {}, []
     local = threading.local()  # each worker's snapshot of the adapter offsets, read by the hooks
@@ -741,7 +751,7 @@ def fit_style(
             torch.set_num_threads(timbre_threads)
             timbre_steps(report=True)
         else:
-            torch.set_num_threads(1)  # a new thread starts with the process-wide setting
+            torch.set_num_threads(worker_threads)  # a new thread starts with the process-wide setting
             helper = threading.Thread(target=second_worker, name="fit-worker", daemon=True)
             helper.start()
             try:
