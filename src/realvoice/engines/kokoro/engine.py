@@ -47,7 +47,8 @@ VALIDATION_SENTENCE = "We should be there by six, unless the traffic is terrible
 WER_TOLERANCE = 0.12
 # What follows the fit (validation, the pitch scale, the EQ: syntheses, Whisper, embeddings), and
 # the shortest fit worth running when an enrollment deadline is tight.
-VALIDATION_SECONDS = 5.5  # 4.1-5.2 s measured (the start voice is scored before the fit)
+VALIDATION_SECONDS = 7.5  # 4.1-5.2 s measured, and ~2 s for the fit's earlier point
+FALLBACK_MARGIN = 0.02  # how much more like the samples the earlier point must sound to replace the end
 MIN_FIT_SECONDS = 30.0
 
 
@@ -309,17 +310,22 @@ class KokoroEngine:
             # a large pitch move can blur words; the fit without it may still be worth keeping
             f0_scale, spoken = 1.0, fitted
             sim_fit, wer_fit = check.score(fitted)
-        kept = sim_fit >= sim_start and wer_fit <= wer_start + WER_TOLERANCE
+
+        def passes(similarity: float, wer: float) -> bool:
+            return similarity >= sim_start and wer <= wer_start + WER_TOLERANCE
+
+        kept = passes(sim_fit, wer_fit)
         fallback = metrics.get("fallback")
         fallback_step = 0
-        if not kept and fallback is not None:
-            # one sentence's words decide this, and a longer fit moves further from the start voice:
-            # an earlier point of the same fit may pass where its end did not (a SM2 fit of 58 updates
-            # lost 3 of the 18 words), which keeps far more of the voice than the start voice would
+        if fallback is not None:
+            # the fit's point after 60 % of its updates is scored too, and replaces the end point when
+            # that fails or when it sounds clearly more like the samples: a longer fit can drift (one
+            # SM2 fit of 58 updates lost 3 of the 18 words, and one TM1 fit of 60 validated at 0.82
+            # where its other runs reached 0.91)
             table_back = np.repeat(fallback["style"][None, :], len(self._stock[start_name]), axis=0)
             spoken_back = check.speak(table_back, fallback["adapter"] or {})
             sim_back, wer_back = check.score(spoken_back)
-            if sim_back >= sim_start and wer_back <= wer_start + WER_TOLERANCE:
+            if passes(sim_back, wer_back) and (not kept or sim_back > sim_fit + FALLBACK_MARGIN):
                 kept, fallback_step, f0_scale = True, int(fallback["step"]), 1.0
                 table_fit, adapter, spoken = table_back, fallback["adapter"] or {}, spoken_back
                 sim_fit, wer_fit = sim_back, wer_back
