@@ -273,5 +273,7 @@ def test_validation_weighs_the_fits_end_point_against_an_earlier_point(engine, m
     assert voice.method == "fitted-adapter-fast" and voice.params["fit_kept"]
     chosen_style, chosen_adapter = (back_style, back_adapter) if case == "end fails" else (end_style, end_adapter)
     assert voice.metrics["fallback_step"] == (12 if case == "end fails" else 0)
+    assert voice.metrics["end_wer"] == (1.0 if case == "end fails" else voice.metrics["fitted_wer"])
+    assert voice.metrics["earlier_similarity"] == 0.99  # both points' figures are kept in the summary
     assert np.allclose(voice.arrays["style"][0], chosen_style)
     assert np.allclose(voice.arrays[engine_module.ADAPTER_PREFIX + layer], chosen_adapter[layer])

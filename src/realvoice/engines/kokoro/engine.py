@@ -315,6 +315,8 @@ class KokoroEngine:
             return similarity >= sim_start and wer <= wer_start + WER_TOLERANCE
 
         kept = passes(sim_fit, wer_fit)
+        sim_end, wer_end = sim_fit, wer_fit
+        sim_back = wer_back = -1.0  # -1: no earlier point was scored
         fallback = metrics.get("fallback")
         fallback_step = 0
         if fallback is not None:
@@ -344,6 +346,10 @@ class KokoroEngine:
             "fit_seconds": round(float(metrics.get("seconds", 0.0)), 1),
             "timbre_steps": float(metrics.get("timbre_steps", 0)),
             "fallback_step": float(fallback_step),
+            "end_similarity": round(sim_end, 4),
+            "end_wer": round(wer_end, 3),
+            "earlier_similarity": round(sim_back, 4),
+            "earlier_wer": round(wer_back, 3),
             "fit_logmel_start": round(float(metrics.get("val_logmel_start", 0.0)), 3),
             "fit_logmel_end": round(float(metrics.get("val_logmel_end", 0.0)), 3),
             "f0_scale": f0_scale,
