@@ -298,7 +298,11 @@ class KokoroEngine:
                 time_budget_s=budget,
             )
         report(0.92, "validating the fitted voice")
-        table_fit = np.repeat(np.asarray(style, np.float32)[None, :], len(self._stock[start_name]), axis=0)
+
+        def as_table(row: np.ndarray) -> np.ndarray:  # one fitted row for every token length
+            return np.repeat(np.asarray(row, np.float32)[None, :], len(self._stock[start_name]), axis=0)
+
+        table_fit = as_table(style)
         adapter = metrics.get("adapter") or {}
         fitted = check.speak(table_fit, adapter)
         f0_scale = pitch_correction(
@@ -324,12 +328,12 @@ class KokoroEngine:
             # that fails or when it sounds clearly more like the samples: a longer fit can drift (one
             # SM2 fit of 58 updates lost 3 of the 18 words, and one TM1 fit of 60 validated at 0.82
             # where its other runs reached 0.91)
-            table_back = np.repeat(fallback["style"][None, :], len(self._stock[start_name]), axis=0)
-            spoken_back = check.speak(table_back, fallback["adapter"] or {})
+            table_back, adapter_back = as_table(fallback["style"]), fallback["adapter"] or {}
+            spoken_back = check.speak(table_back, adapter_back)
             sim_back, wer_back = check.score(spoken_back)
             if passes(sim_back, wer_back) and (not kept or sim_back > sim_fit + FALLBACK_MARGIN):
                 kept, fallback_step, f0_scale = True, int(fallback["step"]), 1.0
-                table_fit, adapter, spoken = table_back, fallback["adapter"] or {}, spoken_back
+                table_fit, adapter, spoken = table_back, adapter_back, spoken_back
                 sim_fit, wer_fit = sim_back, wer_back
         report(0.96, "matching the voice's tone")
         if not kept:

@@ -690,8 +690,8 @@ def fit_style(
                 if state["stop"] or state["started"] >= cfg["steps"]:
                     return
                 # stop so that a step started now still ends within the budget
-                late = budget is not None and step_times
-                if late and time.time() - t_start + np.mean(step_times[-4:]) + 1.0 > budget:
+                timed = budget is not None and step_times
+                if timed and time.time() - t_start + np.mean(step_times[-4:]) + 1.0 > budget:
                     return
                 state["started"] += 1
                 s = s_t.detach().clone().requires_grad_(True)
