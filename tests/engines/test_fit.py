@@ -185,3 +185,21 @@ def test_a_moment_of_other_work_does_not_cost_the_fit_its_second_thread(monkeypa
             fit.pick_threads()
     finally:
         torch.set_num_threads(threads)
+
+
+def test_a_fast_fit_ends_on_the_mean_of_its_last_updates():
+    """Polyak averaging: the snapshots of the tail of the fit and the end point, style and adapters alike."""
+    import torch
+
+    s_t = torch.full((1, 128), 10.0, requires_grad=True)
+    deltas = {"layer": torch.full((4,), 1.0, requires_grad=True)}
+    snapshots = [(k, (torch.full((1, 128), float(k)), {"layer": np.full(4, k / 10, np.float32)})) for k in (4, 8)]
+    # the last half of 10 updates: the snapshots at 4 and 8 (the tail rounded down to a snapshot) and the end
+    assert fit._average_tail(s_t, deltas, snapshots, n_done=10, fraction=0.5) == 3
+    assert torch.allclose(s_t, torch.full((1, 128), (4 + 8 + 10) / 3))
+    assert torch.allclose(deltas["layer"], torch.full((4,), (0.4 + 0.8 + 1.0) / 3))
+    assert s_t.requires_grad  # still the fit's parameter, changed in place
+    before = s_t.detach().clone()
+    assert fit._average_tail(s_t, deltas, snapshots, n_done=10, fraction=0.0) == 1  # thorough: untouched
+    assert torch.equal(s_t.detach(), before)
+    assert fit.FAST["average_tail"] > 0 and fit.THOROUGH["average_tail"] == 0

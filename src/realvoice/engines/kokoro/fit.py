@@ -69,6 +69,11 @@ FAST = dict(
     # threw away the last 6-14 steps on all three tuning speakers, CAM++ identity 0.60 against 0.67
     # (the same 38 steps, paired), and the checks cost ~2 s of the budget
     val_every=0,
+    # end on the average of the parameters over the last 35 % of the updates (the snapshots taken every
+    # SNAPSHOT_EVERY updates, and the end point): two workers' updates are noisy, and on the seven
+    # held-out speakers the average of the same fit scored CAM++ 0.642 against 0.591 for its end point
+    # (paired: same fits, same sentences; better on 15 of 21 sentences and 5 of 7 speakers)
+    average_tail=0.35,
 )
 # every SNAPSHOT_EVERY updates the parameters are kept; the one nearest FALLBACK_AT of the fit's
 # updates is offered as a fallback when validation rejects the end point (see KokoroEngine._fit)
@@ -89,6 +94,7 @@ THOROUGH = dict(
     adapter_lr=0.02,
     adapter_pull=0.1,
     val_every=8,
+    average_tail=0.0,  # a thorough fit keeps the snapshot that holds out best instead
 )
 
 
@@ -401,6 +407,21 @@ def bf16_decoder(model):
 
 def _snapshot(s_t, deltas):
     return s_t.detach().clone(), {k: d.detach().numpy().copy() for k, d in deltas.items()}
+
+
+@torch.no_grad()
+def _average_tail(s_t, deltas, snapshots, n_done, fraction):
+    """Set the parameters to their mean over the snapshots of the last ``fraction`` of the updates and
+    the end point (Polyak averaging); returns how many points were averaged (1: left as they are)."""
+    if fraction <= 0 or not n_done:
+        return 1
+    first = int((1 - fraction) * n_done) // SNAPSHOT_EVERY * SNAPSHOT_EVERY
+    points = [snap for k, snap in snapshots if first <= k < n_done]
+    points.append(_snapshot(s_t, deltas))
+    s_t.copy_(torch.stack([s for s, _ in points]).mean(0))
+    for name, d in deltas.items():
+        d.copy_(torch.from_numpy(np.mean([a[name] for _, a in points], axis=0)))
+    return len(points)
 
 
 # ----------------------------------------------------------------------------- start voice
@@ -763,6 +784,7 @@ def fit_style(
             if state["error"] is not None:
                 raise state["error"]
         n_done = state["done"]
+        averaged = _average_tail(s_t, deltas, snapshots, n_done, cfg["average_tail"])
         v_end = val_loss()
     finally:  # the decoder is shared: a failed fit must not leave its offsets in it
         for h in hooks:
@@ -790,6 +812,7 @@ def fit_style(
         prosody_seconds=prosody["seconds"],
         timbre_steps=n_done,
         timbre_workers=workers,
+        averaged_points=averaged,
         sec_per_step=t_timbre / n_done if n_done else 0.0,
         step_seconds=[round(x, 3) for x in step_times],
         train_loss_first=losses[0] if losses else None,
