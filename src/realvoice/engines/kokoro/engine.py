@@ -326,9 +326,9 @@ class KokoroEngine:
         if fallback is not None and not kept:
             # the fit's point after 60 % of its updates is tried when the end point fails: a longer fit
             # can drift (one SM2 fit of 58 updates lost 3 of the 18 words). A passing end point stays:
-            # the three held-out voices whose earlier point had replaced it (two for validating 0.02-0.06
-            # better on Resemblyzer) scored lower on CAM++ (0.48, 0.48, 0.54) than the same speakers' end
-            # points in other runs (0.75-0.77, 0.47-0.53, 0.64-0.65)
+            # the three held-out voices whose earlier point had replaced it (one, TF2, for validating
+            # 0.06 better on Resemblyzer) scored lower on CAM++ (0.48, 0.48, 0.54) than the same
+            # speakers' end points in other runs (0.75-0.77, 0.47-0.53, 0.64-0.65)
             table_back, adapter_back = as_table(fallback["style"]), fallback["adapter"] or {}
             spoken_back = check.speak(table_back, adapter_back)
             sim_back, wer_back = check.score(spoken_back)
