@@ -149,7 +149,7 @@ def test_fit_validation_hears_when_words_are_lost(engine):
     assert similarity > 0.95 and wer <= 0.12
     # the start voice's score is cached per stock voice, and the cached figures are the same
     assert check.stock(name) == pytest.approx((similarity, wer), abs=1e-4)
-    cached = list((assets.shared_cache() / "models").glob("kokoro-validation-*.json"))  # one file per machine
+    cached = list(engine.model_path.parent.glob("kokoro-validation-*.json"))  # one file per machine
     assert cached and not list(engine.cache_dir.glob("kokoro-validation-*.json"))
     assert check.stock(name) == pytest.approx((similarity, wer), abs=1e-4)
     _, wer_rev = check.score(audio[::-1].copy())
@@ -226,7 +226,7 @@ def test_a_voice_file_with_a_broken_spectral_correction_is_refused(engine, tmp_p
 
 
 @pytest.mark.parametrize("case", ["end fails", "both fail", "both pass"])
-def test_validation_weighs_the_fits_end_point_against_an_earlier_point(engine, monkeypatch, case):
+def test_validation_tries_the_fits_earlier_point_only_when_the_end_point_fails(engine, monkeypatch, case):
     """Validation tries the fit's earlier point when the end point fails (here: Whisper mishears it);
     if both fail the start voice is kept; a passing end point stays and the earlier one is not spoken."""
     from realvoice.engines import EnrollSample

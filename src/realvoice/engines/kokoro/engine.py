@@ -462,8 +462,8 @@ class _Validation:
             embedding, wer = self._measure(self.speak(self.engine._stock[name]))
             return {"embedding": embedding.tolist(), "wer": wer}
 
-        # one file per machine (the shared model cache): it depends on the model and the voice only
-        folder = assets.shared_cache() / "models"
+        # one file per machine, beside the assembled model: it depends on the model and the voice only
+        folder = self.engine.model_path.parent
         cached = _cached_json(folder / f"kokoro-validation-{key[:24]}.json", key, measure)
         return cosine(self.target, np.asarray(cached["embedding"], np.float32)), float(cached["wer"])
 

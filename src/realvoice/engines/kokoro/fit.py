@@ -795,14 +795,16 @@ def fit_style(
     s_timbre, adapter = best[1]
     t_timbre = time.time() - t_timbre0
 
-    style = torch.cat([s_timbre, s_p.detach()], dim=1).reshape(256).numpy().astype(np.float32)
+    def full_style(timbre):  # the 256 values: a timbre half and the fitted prosody half
+        return torch.cat([timbre, s_p.detach()], dim=1).reshape(256).numpy().astype(np.float32)
+
+    style = full_style(s_timbre)
     # an earlier point of the same fit, for a caller whose validation rejects the end point
     earlier = [(k, snap) for k, snap in snapshots if k <= FALLBACK_AT * n_done]
     fallback = None
     if earlier:
         k, (s_k, adapter_k) = earlier[-1]
-        style_k = torch.cat([s_k, s_p.detach()], dim=1).reshape(256).numpy().astype(np.float32)
-        fallback = dict(step=k, style=style_k, adapter=adapter_k if adapter else None)
+        fallback = dict(step=k, style=full_style(s_k), adapter=adapter_k if adapter else None)
     metrics = dict(
         mode=mode,
         threads=torch.get_num_threads(),
