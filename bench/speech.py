@@ -1,7 +1,8 @@
 """Speech generation speed: real-time factor and first-chunk latency for short, medium and long texts.
 
 The baseline is a stock onnxruntime session (default options) synthesising the same sentences one by
-one, measured in the same run. Usage: python bench/speech.py [--long]   (--long adds a 10,000-character text)
+one; the pipeline runs on both of the engine's runtimes (onnxruntime int8, OpenVINO bf16), all
+measured in the same run. Usage: python bench/speech.py [--long]   (--long adds a 10,000-character text)
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 import onnxruntime as ort
 
 from realvoice.engines import VoiceModel
-from realvoice.engines.kokoro import KokoroEngine
+from realvoice.engines.kokoro import KokoroEngine, openvino_runtime
 from realvoice.pipeline import prepare_text, stream_speech
 
 PARAGRAPH = (
@@ -62,22 +63,41 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--long", action="store_true", help="also a 10,000-character text (several minutes)")
     args = ap.parse_args()
-    engine = KokoroEngine.load(Path(tempfile.gettempdir()) / "realvoice-bench-cache")
+    cache = Path(tempfile.gettempdir()) / "realvoice-bench-cache"
+    engines = {"ort": KokoroEngine.load(cache, runtime="onnxruntime")}
+    reason = openvino_runtime.unavailable_reason()
+    if reason is None:
+        engines["ov"] = KokoroEngine.load(cache, runtime="openvino")
+    else:
+        print(f"OpenVINO runtime skipped: {reason}")
+    engine = engines["ort"]
     name, style = next(iter(engine._stock.items()))
     voice = VoiceModel(engine.name, engine.version, "stock", {"style": style})
     _baseline.session = ort.InferenceSession(str(engine.model_path), providers=["CPUExecutionProvider"])  # type: ignore[attr-defined]
     texts = dict(TEXTS)
     if args.long:
         texts["10k chars"] = (PARAGRAPH + " ") * (10_000 // (len(PARAGRAPH) + 1))
-    engine.synthesize(voice, "Warm up.")
-    print(f"{'text':<10}{'chars':>7}{'audio s':>9}{'base RTF':>10}{'our RTF':>9}{'base 1st s':>11}{'our 1st s':>10}")
+    for e in engines.values():
+        e.synthesize(voice, "Warm up.")
+    print(
+        f"{'text':<10}{'chars':>7}{'audio s':>9}{'base RTF':>10}"
+        + "".join(f"{k + ' RTF':>9}" for k in engines)
+        + f"{'base 1st s':>11}"
+        + "".join(f"{k + ' 1st s':>10}" for k in engines)
+    )
     for label, text in texts.items():
         b_rtf, b_first, _ = _baseline(engine, style, text)
-        o_rtf, o_first, secs = _ours(engine, voice, text)
-        print(f"{label:<10}{len(text):>7}{secs:>9.1f}{b_rtf:>10.3f}{o_rtf:>9.3f}{b_first:>11.2f}{o_first:>10.2f}")
+        ours = {k: _ours(e, voice, text) for k, e in engines.items()}
+        secs = ours["ort"][2]
+        print(
+            f"{label:<10}{len(text):>7}{secs:>9.1f}{b_rtf:>10.3f}"
+            + "".join(f"{r[0]:>9.3f}" for r in ours.values())
+            + f"{b_first:>11.2f}"
+            + "".join(f"{r[1]:>10.2f}" for r in ours.values())
+        )
     print(
-        "base: stock onnxruntime session, sentence by sentence; ours: realvoice pipeline (normalise, split, "
-        "short first chunk, tuned session)"
+        "base: stock onnxruntime session, sentence by sentence; ort / ov: the realvoice pipeline (normalise, split, "
+        "short first chunk) on the engine's onnxruntime int8 graph / OpenVINO bf16 decoder (the default with bf16)"
     )
 
 

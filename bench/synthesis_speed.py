@@ -1,8 +1,12 @@
-"""Synthesis speed: the engine's session against onnxruntime's defaults and the opt-in static-int8 vocoder
-variants (REALVOICE_KOKORO_FAST=c1|rb), all measured in the same run.
+"""Synthesis speed of the engine's runtimes, all measured in the same run on the same sentences:
+onnxruntime's defaults on the shipped int8 model (baseline), the engine on onnxruntime (the int8
+graph, tuned session), the engine on OpenVINO (bf16 decoder; the default where the CPU has bf16),
+and the opt-in static-int8 variants (REALVOICE_KOKORO_FAST=c1|rb).
 
 Prints real-time factor (synthesis seconds / audio seconds; lower is faster), warm, median of N, and
-each variant's log-mel L1 distance to the engine's own output (0 = identical).
+each runtime's log-mel L1 distance to the onnxruntime engine's output (0 = identical; the decoder
+turns rounding differences in silent stretches into different noise, so two correct runtimes
+differ by a few tenths).
 Usage: python bench/synthesis_speed.py [--repeats 3] [--variants c1 rb]
 """
 
@@ -17,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from realvoice.engines.kokoro import KokoroEngine, adapters, assets, fast
+from realvoice.engines.kokoro import KokoroEngine, adapters, assets, fast, openvino_runtime
 
 SENTENCES = {
     "short (~2 s)": "Thanks for watching, see you soon.",
@@ -45,67 +49,63 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--variants", nargs="*", default=["c1", "rb"])
     args = ap.parse_args()
-    engine = KokoroEngine.load(Path(tempfile.gettempdir()) / "realvoice-bench-cache")
-    style = next(iter(engine._stock.values()))
-    baseline = ort.InferenceSession(str(engine.model_path), providers=["CPUExecutionProvider"])
+    cache = Path(tempfile.gettempdir()) / "realvoice-bench-cache"
+    reference = KokoroEngine.load(cache, runtime="onnxruntime")
+    engines = {"onnxruntime": reference}
+    ov_reason = openvino_runtime.unavailable_reason()
+    if ov_reason is None:
+        engines["openvino"] = KokoroEngine.load(cache, runtime="openvino")
+    else:
+        print(f"OpenVINO runtime skipped: {ov_reason}")
+    style = next(iter(reference._stock.values()))
+    baseline = ort.InferenceSession(str(reference.model_path), providers=["CPUExecutionProvider"])
 
-    def run_baseline(ph: str) -> np.ndarray:
-        toks = engine.tokens(ph)
-        return baseline.run(
-            None,
-            {
-                "tokens": np.array([[0, *toks, 0]], np.int64),
-                "style": style[len(toks) - 1].reshape(1, -1),
-                "speed": np.ones(1, np.float32),
-            },
-        )[0]
+    def feed(ph: str) -> dict[str, np.ndarray]:
+        toks = reference.tokens(ph)
+        return {
+            "tokens": np.array([[0, *toks, 0]], np.int64),
+            "style": style[len(toks) - 1].reshape(1, -1),
+            "speed": np.ones(1, np.float32),
+        }
 
-    def run_engine(ph: str) -> np.ndarray:
-        return engine.synthesize_phonemes(style, ph)
-
+    runs = {"defaults": lambda ph: baseline.run(None, feed(ph))[0].reshape(-1)}
+    for name, engine in engines.items():
+        runs[name] = lambda ph, engine=engine: engine.synthesize_phonemes(style, ph)
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 0
     opts.inter_op_num_threads = 1
     opts.log_severity_level = 3
-    source = adapters.adapter_model_path(engine.model_path)
-    variants = {}
+    source = adapters.adapter_model_path(reference.model_path)
     for name in args.variants:
         path = fast.fast_model_path(source, f"{assets.expected_sha256()}|{adapters.FORMAT}", selection=name)
-        variants[name] = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-
-    def runner(session: ort.InferenceSession):
-        def run(ph: str) -> np.ndarray:
-            toks = engine.tokens(ph)
-            feed = {
-                "tokens": np.array([[0, *toks, 0]], np.int64),
-                "style": style[len(toks) - 1].reshape(1, -1),
-                "speed": np.ones(1, np.float32),
-            }
-            return session.run(None, feed)[0].reshape(-1)
-
-        return run
+        session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        runs[name] = lambda ph, session=session: session.run(None, feed(ph))[0].reshape(-1)
 
     def logmel(y: np.ndarray) -> np.ndarray:
         import librosa
 
         return np.log(librosa.feature.melspectrogram(y=y, sr=24000, n_fft=1024, hop_length=256, n_mels=80) + 1e-5)
 
-    head = f"{'sentence':<16}{'audio s':>9}{'baseline RTF':>14}{'engine RTF':>12}"
-    print(head + "".join(f"{name + ' RTF':>10}{name + ' L1':>8}" for name in variants))
+    print(f"{'sentence':<16}{'audio s':>9}" + "".join(f"{name + ' RTF':>17}{'L1':>6}" for name in runs))
+    totals: dict[str, list[float]] = {name: [] for name in runs}
     for label, text in SENTENCES.items():
-        ph = engine.phonemize(text)
-        base, secs = _rtf(run_baseline, ph, args.repeats)
-        ours, _ = _rtf(run_engine, ph, args.repeats)
-        row = f"{label:<16}{secs:>9.2f}{base:>14.3f}{ours:>12.3f}"
-        ref = logmel(run_engine(ph))
-        for session in variants.values():
-            rtf, _ = _rtf(runner(session), ph, args.repeats)
-            out = logmel(runner(session)(ph))
+        ph = reference.phonemize(text)
+        ref = logmel(runs["onnxruntime"](ph))
+        row, secs = "", 0.0
+        for name, run in runs.items():
+            rtf, secs = _rtf(run, ph, args.repeats)
+            totals[name].append(rtf)
+            out = logmel(run(ph))
             n = min(ref.shape[1], out.shape[1])
-            row += f"{rtf:>10.3f}{np.abs(ref[:, :n] - out[:, :n]).mean():>8.2f}"
-        print(row)
-    print("baseline: onnxruntime defaults; engine: intra-op = cores, inter-op 1, full graph optimisation;")
-    print("c1 / rb: static-int8 vocoder convolutions (24 / 48 convs), opt-in with REALVOICE_KOKORO_FAST")
+            row += f"{rtf:>17.3f}{np.abs(ref[:, :n] - out[:, :n]).mean():>6.2f}"
+        print(f"{label:<16}{secs:>9.2f}" + row)
+    base = statistics.mean(totals["defaults"])
+    print(
+        "mean RTF, and speed-up over the baseline: "
+        + ", ".join(f"{name} {statistics.mean(v):.3f} ({base / statistics.mean(v):.2f}x)" for name, v in totals.items())
+    )
+    print("defaults: onnxruntime's default session on the shipped int8 model (baseline); onnxruntime / openvino:")
+    print("the engine on each runtime; c1 / rb: static-int8 vocoder convolutions, opt-in with REALVOICE_KOKORO_FAST")
 
 
 if __name__ == "__main__":

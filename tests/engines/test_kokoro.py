@@ -1,8 +1,12 @@
 import numpy as np
 import pytest
 
-from realvoice.engines.kokoro import KokoroEngine, assets
+from realvoice.engines.kokoro import KokoroEngine, assets, openvino_runtime
 from realvoice.engines.kokoro.engine import VALIDATION_SENTENCE
+
+# log-mel L1 between two correct runtimes: OpenVINO against onnxruntime 0.21-0.27 on the stock voices;
+# onnxruntime in float32 against its own int8 graph 0.23-0.45 (silent stretches turn rounding into noise)
+LOGMEL_TOLERANCE = 0.4
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +111,7 @@ def test_opt_in_fast_variant_keeps_durations_and_sound(engine, tmp_path):
         "style": style[len(toks) - 1][None].astype(np.float32),
         "speed": np.ones(1, np.float32),
     }
-    a = engine._session.run(None, feed)[0].reshape(-1)
+    a = KokoroEngine.load(engine.cache_dir, runtime="onnxruntime")._session.run(None, feed)[0].reshape(-1)
     b = quick.run(None, feed)[0].reshape(-1)
     assert len(a) == len(b)
 
@@ -279,3 +283,68 @@ def test_validation_tries_the_fits_earlier_point_only_when_the_end_point_fails(e
     assert voice.metrics["earlier_similarity"] == (0.99 if case == "end fails" else -1.0)
     assert np.allclose(voice.arrays["style"][0], chosen_style)
     assert np.allclose(voice.arrays[engine_module.ADAPTER_PREFIX + layer], chosen_adapter[layer])
+
+
+def _logmel(y):
+    import librosa
+
+    return np.log(librosa.feature.melspectrogram(y=y, sr=24000, n_fft=1024, hop_length=256, n_mels=80) + 1e-5)
+
+
+@pytest.mark.skipif(openvino_runtime.unavailable_reason() is not None, reason="no OpenVINO bf16 runtime on this CPU")
+def test_the_openvino_decoder_keeps_the_timing_pitch_and_sound_of_the_int8_graph(engine):
+    from realvoice.analysis import median_f0
+    from realvoice.engines import VoiceModel
+    from realvoice.engines.kokoro.engine import ADAPTER_PREFIX
+
+    assert engine.runtime == "openvino"  # the default where the CPU has bf16
+    reference = KokoroEngine.load(engine.cache_dir, runtime="onnxruntime")
+    assert reference.runtime == "onnxruntime"
+    style = next(iter(engine._stock.values()))
+    text = "We walked along the river until the sun went down, and then we talked for hours."
+    layer = "decode.0.norm1.fc"
+    size = engine.stock_biases[f"decoder.decoder.{layer}.bias"].shape[0]
+    voices = [
+        VoiceModel(engine.name, engine.version, "x", {"style": style}),
+        VoiceModel(
+            engine.name, engine.version, "x", {"style": style, ADAPTER_PREFIX + layer: np.full(size, 0.5, np.float32)}
+        ),
+    ]
+    outputs = []
+    for voice in voices:
+        for pitch in (0.0, 3.0):
+            ours = engine.synthesize(voice, text, pitch_semitones=pitch)
+            theirs = reference.synthesize(voice, text, pitch_semitones=pitch)
+            assert len(ours) == len(theirs)  # the text side is the same int8 graph: same durations
+            assert abs(np.log2(median_f0(ours, 24000) / median_f0(theirs, 24000))) < 0.03  # same pitch
+            assert np.abs(_logmel(ours) - _logmel(theirs)).mean() < LOGMEL_TOLERANCE
+            outputs.append(ours)
+    assert np.abs(outputs[0] - outputs[2]).max() > 0.01  # the adapter reaches the OpenVINO decoder
+
+
+def test_an_unknown_runtime_is_refused(tmp_path):
+    from realvoice.errors import EngineError
+
+    with pytest.raises(EngineError, match="unknown Kokoro runtime"):
+        KokoroEngine(tmp_path, runtime="tensorflow")
+
+
+def test_without_openvino_the_engine_runs_on_onnxruntime_and_says_why(tmp_path, monkeypatch):
+    from realvoice.errors import EngineError
+
+    monkeypatch.setattr(openvino_runtime, "unavailable_reason", lambda: "this CPU has no bfloat16 instructions")
+    engine = KokoroEngine(tmp_path)
+    assert engine.runtime == "onnxruntime" and "bfloat16" in engine.runtime_note
+    assert len(engine.synthesize_phonemes(next(iter(engine._stock.values())), engine.phonemize("Hello there."))) > 12000
+    with pytest.raises(EngineError, match="unavailable"):
+        KokoroEngine(tmp_path, runtime="openvino")
+
+
+def test_a_decoder_openvino_cannot_open_falls_back_to_onnxruntime(tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("compile failed")
+
+    monkeypatch.setattr(openvino_runtime, "unavailable_reason", lambda: None)
+    monkeypatch.setattr(openvino_runtime, "OpenVinoKokoro", broken)
+    engine = KokoroEngine(tmp_path)
+    assert engine.runtime == "onnxruntime" and "compile failed" in engine.runtime_note

@@ -20,7 +20,7 @@ from ...analysis import SpeakerEncoder, cosine, median_f0
 from ...audio import atomic_write, resample, spectrum
 from ...errors import EngineError, ModelFileError
 from ..base import PHONEME_MARKER, EnrollSample, Progress, VoiceModel
-from . import adapters, assets, fast
+from . import adapters, assets, fast, openvino_runtime
 from .phonemes import Phonemizer
 
 SAMPLE_RATE = 24000
@@ -62,7 +62,8 @@ class KokoroEngine:
     _instances: dict[str, KokoroEngine] = {}
     _lock = threading.Lock()
 
-    def __init__(self, cache_dir: Path, threads: int = 0, fit_mode: str = "fast") -> None:
+    def __init__(self, cache_dir: Path, threads: int = 0, fit_mode: str = "fast", runtime: str | None = None) -> None:
+        """``runtime``: "auto" (the default, or ``REALVOICE_KOKORO_RUNTIME``), "openvino" or "onnxruntime"."""
         import onnxruntime as ort
 
         self.cache_dir = Path(cache_dir)
@@ -72,18 +73,30 @@ class KokoroEngine:
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.log_severity_level = 3  # the exposed adapter inputs make onnxruntime warn once per input
+        fast_variant = os.environ.get("REALVOICE_KOKORO_FAST", "")
+        asked = runtime or os.environ.get("REALVOICE_KOKORO_RUNTIME", "auto")
+        self.runtime, self.runtime_note = _choose_runtime(asked, fast_variant)
+        self._session: Any = None
+        self._openvino: openvino_runtime.OpenVinoKokoro | None = None
         try:
             self.session_path = adapters.adapter_model_path(self.model_path)
-            fast_variant = os.environ.get("REALVOICE_KOKORO_FAST", "")
-            if fast_variant:
-                # opt-in static int8 vocoder convolutions: faster, but fitted voices lose some identity
-                self.session_path = fast.fast_model_path(
-                    self.session_path,
-                    f"{assets.expected_sha256()}|{adapters.FORMAT}",
-                    threads=threads,
-                    selection=fast_variant,
-                )
-            self._session = ort.InferenceSession(str(self.session_path), opts, providers=["CPUExecutionProvider"])
+            key = f"{assets.expected_sha256()}|{adapters.FORMAT}"
+            if self.runtime == "openvino":
+                try:
+                    self._openvino = openvino_runtime.OpenVinoKokoro(
+                        self.session_path, key, threads=opts.intra_op_num_threads
+                    )
+                except Exception as exc:
+                    if asked == "openvino":
+                        raise
+                    self.runtime, self.runtime_note = "onnxruntime", f"OpenVINO could not open the decoder: {exc}"
+            if self._openvino is None:
+                if fast_variant:
+                    # opt-in static int8 vocoder convolutions: faster, but fitted voices lose some identity
+                    self.session_path = fast.fast_model_path(
+                        self.session_path, key, threads=threads, selection=fast_variant
+                    )
+                self._session = ort.InferenceSession(str(self.session_path), opts, providers=["CPUExecutionProvider"])
         except Exception as exc:
             raise EngineError(f"could not open the Kokoro model: {exc}", code="engine_assets") from exc
         self._vocab = assets.vocab()
@@ -96,12 +109,21 @@ class KokoroEngine:
         self._fit_lock = threading.Lock()
 
     @classmethod
-    def load(cls, cache_dir: Path, *, threads: int = 0, fit_mode: str = "fast") -> KokoroEngine:
-        key = f"{Path(cache_dir).resolve()}|{fit_mode}"
+    def load(
+        cls, cache_dir: Path, *, threads: int = 0, fit_mode: str = "fast", runtime: str | None = None
+    ) -> KokoroEngine:
+        key = f"{Path(cache_dir).resolve()}|{fit_mode}|{runtime}"
         with cls._lock:
             if key not in cls._instances:
-                cls._instances[key] = cls(Path(cache_dir), threads, fit_mode)
+                cls._instances[key] = cls(Path(cache_dir), threads, fit_mode, runtime)
             return cls._instances[key]
+
+    @property
+    def runtime_id(self) -> str:
+        """What produces the audio, for caches of measured figures: the runtimes round differently."""
+        if self._openvino is not None:
+            return f"openvino|{openvino_runtime.FORMAT}"
+        return f"onnxruntime|{self.session_path.name}"
 
     @cached_property
     def stock_biases(self) -> dict[str, np.ndarray]:
@@ -161,17 +183,17 @@ class KokoroEngine:
         f0_scale: float = 1.0,
         extra: dict[str, np.ndarray] | None = None,
     ) -> list[np.ndarray]:
-        """One pass of the session (tokens already padded): [audio, frames per token]."""
-        return self._session.run(
-            None,
-            {
-                "tokens": np.array([tokens], dtype=np.int64),
-                "style": np.asarray(style_row, np.float32).reshape(1, -1),
-                "speed": np.array([speed], dtype=np.float32),
-                adapters.F0_SCALE: np.array([f0_scale], dtype=np.float32),
-                **(extra or {}),
-            },
-        )
+        """One pass of the model (tokens already padded): [audio, frames per token]."""
+        feeds: dict[str, np.ndarray] = {
+            "tokens": np.array([tokens], dtype=np.int64),
+            "style": np.asarray(style_row, np.float32).reshape(1, -1),
+            "speed": np.array([speed], dtype=np.float32),
+            adapters.F0_SCALE: np.array([f0_scale], dtype=np.float32),
+            **(extra or {}),
+        }
+        if self._openvino is not None:
+            return self._openvino.run(feeds)
+        return self._session.run(None, feeds)
 
     def to_phonemes(self, sentence: str) -> str:
         """Phonemise text, passing inline ``[word](/phonemes/)`` markers through as written."""
@@ -212,7 +234,9 @@ class KokoroEngine:
 
     def _stock_profiles(self, encoder: SpeakerEncoder) -> dict[str, dict]:
         """Embedding and pitch of each stock voice speaking English; computed once, cached on disk."""
-        key = hashlib.sha256((assets.expected_sha256() + "|".join(REFERENCE_SENTENCES) + VERSION).encode()).hexdigest()
+        key = hashlib.sha256(
+            (assets.expected_sha256() + "|".join(REFERENCE_SENTENCES) + VERSION + self.runtime_id).encode()
+        ).hexdigest()
 
         def profiles() -> dict[str, dict]:
             voices: dict[str, dict] = {}
@@ -456,7 +480,9 @@ class _Validation:
 
     def stock(self, name: str) -> tuple[float, float]:
         """Score of a stock voice; its embedding and WER depend only on the voice, so they are cached."""
-        key = hashlib.sha256(f"{assets.expected_sha256()}|{name}|{VALIDATION_SENTENCE}|{VERSION}".encode()).hexdigest()
+        key = hashlib.sha256(
+            f"{assets.expected_sha256()}|{name}|{VALIDATION_SENTENCE}|{VERSION}|{self.engine.runtime_id}".encode()
+        ).hexdigest()
 
         def measure() -> dict:
             embedding, wer = self._measure(self.speak(self.engine._stock[name]))
@@ -501,3 +527,24 @@ def voice_adapter(voice: VoiceModel) -> dict[str, np.ndarray] | None:
     """The voice's AdaIN offsets by decoder layer, or None for a style-only voice."""
     found = {k[len(ADAPTER_PREFIX) :]: v for k, v in voice.arrays.items() if k.startswith(ADAPTER_PREFIX)}
     return found or None
+
+
+RUNTIMES = ("auto", "openvino", "onnxruntime")
+
+
+def _choose_runtime(asked: str, fast_variant: str) -> tuple[str, str]:
+    """The runtime to use and why. ``auto``: OpenVINO's bf16 decoder where the CPU has bf16
+    instructions, else onnxruntime's int8 graph (also whenever an opt-in static-int8 variant is asked
+    for: those are onnxruntime graphs)."""
+    if asked not in RUNTIMES:
+        raise EngineError(f"unknown Kokoro runtime {asked!r}; choose from {', '.join(RUNTIMES)}", code="bad_runtime")
+    if asked == "onnxruntime":
+        return "onnxruntime", "asked for"
+    if fast_variant:
+        return "onnxruntime", f"the static-int8 variant {fast_variant!r} is an onnxruntime graph"
+    reason = openvino_runtime.unavailable_reason()
+    if reason is None:
+        return "openvino", "bf16 decoder"
+    if asked == "openvino":
+        raise EngineError(f"the OpenVINO runtime is unavailable: {reason}", code="engine_assets")
+    return "onnxruntime", reason

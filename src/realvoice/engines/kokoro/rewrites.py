@@ -1,0 +1,252 @@
+"""Exact rewrites of two decoder patterns into operators a CPU runtime runs fast.
+
+OpenVINO runs ``Sin`` with a single-threaded reference kernel (15 % of the decoder's time) and the
+upsampling ``ConvTranspose`` at a fraction of its convolution speed. Each pattern has an equivalent
+made of convolutions and element-wise arithmetic:
+
+- Snake's ``sin(a x) ** 2``: reduced to [-pi/2, pi/2] (sin² has period pi) and evaluated by an odd
+  polynomial (largest error 1e-8 on that range).
+- ``ConvTranspose`` whose kernel is twice its stride: a two-tap convolution with ``stride`` times
+  the output channels, interleaved back (sub-pixel convolution), then cropped by the padding.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+SIN_DEGREE = 9  # odd powers 1..9: 1e-8 worst error on [-pi/2, pi/2], below float32 resolution of sin²
+
+
+def _sin_coefficients(degree: int = SIN_DEGREE) -> np.ndarray:
+    """Least-squares odd-polynomial coefficients of sin on [-pi/2, pi/2] (float64)."""
+    x = np.linspace(-np.pi / 2, np.pi / 2, 20001)
+    powers = np.arange(1, degree + 1, 2)
+    return np.linalg.lstsq(np.stack([x**p for p in powers], 1), np.sin(x), rcond=None)[0]
+
+
+class _Graph:
+    """Constants lookup, consumers, and new nodes/initialisers for one rewrite pass."""
+
+    def __init__(self, graph: Any) -> None:
+        from onnx import numpy_helper
+
+        self.g = graph
+        self._to_array = numpy_helper.to_array
+        self.init = {i.name: i for i in graph.initializer}
+        self.const_nodes = {n.output[0]: n for n in graph.node if n.op_type == "Constant"}
+        self.consumers: dict[str, list] = collections.defaultdict(list)
+        for n in graph.node:
+            for x in n.input:
+                self.consumers[x].append(n)
+        self.replace: dict[str, list] = {}
+        self.new_init: list = []
+
+    def value(self, name: str) -> np.ndarray | None:
+        if name in self.init:
+            return self._to_array(self.init[name])
+        if name in self.const_nodes:
+            return self._to_array(self.const_nodes[name].attribute[0].t)
+        return None
+
+    def const(self, name: str, value: Any) -> str:
+        from onnx import numpy_helper
+
+        self.new_init.append(numpy_helper.from_array(np.asarray(value), name))
+        return name
+
+    def commit(self) -> int:
+        nodes = []
+        for n in self.g.node:
+            nodes.extend(self.named(self.replace[n.name]) if n.name and n.name in self.replace else [n])
+        del self.g.node[:]
+        self.g.node.extend(nodes)
+        self.g.initializer.extend(self.new_init)
+        return len([v for v in self.replace.values() if v])
+
+    @staticmethod
+    def named(nodes: list) -> list:
+        for node in nodes:
+            node.name = node.name or node.output[0] + "/node"
+        return nodes
+
+
+def snake_polynomial(model: Any) -> int:
+    """Replace every ``Sin -> Pow(2)`` by the range-reduced polynomial; returns how many."""
+    from onnx import helper
+
+    gr = _Graph(model.graph)
+    coef = _sin_coefficients()
+    pi_hi = np.float32(np.pi)
+    gr.const("snake/inv_pi", np.float32(1 / np.pi))
+    gr.const("snake/half", np.float32(0.5))
+    gr.const("snake/pi_hi", pi_hi)
+    gr.const("snake/pi_lo", np.float32(np.pi - float(pi_hi)))  # two-part pi keeps the reduction exact-ish
+    for i, c in enumerate(coef):
+        gr.const(f"snake/c{i}", np.float32(c))
+    for n in model.graph.node:
+        if n.op_type != "Sin" or len(gr.consumers[n.output[0]]) != 1:
+            continue
+        (power,) = gr.consumers[n.output[0]]
+        exponent = gr.value(power.input[1]) if power.op_type == "Pow" else None
+        if exponent is None or float(exponent) != 2.0:
+            continue
+        prefix, nodes = n.name + "/poly", []
+
+        def op(kind: str, inputs: list[str], tag: str, out: str | None = None) -> str:
+            out = out or f"{prefix}/{tag}"  # noqa: B023 (each node is built inside this iteration)
+            nodes.append(helper.make_node(kind, inputs, [out], name=f"{prefix}/{tag}"))  # noqa: B023
+            return out
+
+        y = n.input[0]
+        k = op("Floor", [op("Add", [op("Mul", [y, "snake/inv_pi"], "scaled"), "snake/half"], "shifted")], "k")
+        r = op("Sub", [y, op("Mul", [k, "snake/pi_hi"], "k_hi")], "r_hi")
+        r = op("Sub", [r, op("Mul", [k, "snake/pi_lo"], "k_lo")], "r")
+        r2 = op("Mul", [r, r], "r2")
+        acc = f"snake/c{len(coef) - 1}"
+        for i in range(len(coef) - 2, -1, -1):
+            acc = op("Add", [op("Mul", [acc, r2], f"m{i}"), f"snake/c{i}"], f"h{i}")
+        s = op("Mul", [acc, r], "sin")
+        op("Mul", [s, s], "square", out=power.output[0])
+        gr.replace[n.name] = nodes
+        gr.replace[power.name] = []
+    return gr.commit()
+
+
+def upsampling_as_convolution(model: Any, name_filter: str = "") -> int:
+    """Replace each ``ConvTranspose`` with kernel = 2 x stride (group 1, symmetric padding) whose name
+    contains ``name_filter`` by a sub-pixel convolution; returns how many."""
+    from onnx import helper
+
+    gr = _Graph(model.graph)
+    for n in model.graph.node:
+        if n.op_type != "ConvTranspose" or name_filter not in n.name:
+            continue
+        at = {a.name: helper.get_attribute_value(a) for a in n.attribute}
+        weight = gr.value(n.input[1])
+        if weight is None or weight.ndim != 3 or at.get("group", 1) != 1 or list(at.get("dilations", [1])) != [1]:
+            continue
+        stride, kernel = at["strides"][0], at["kernel_shape"][0]
+        pads, extra = at.get("pads", [0, 0]), at.get("output_padding", [0])
+        if kernel != 2 * stride or pads[0] != pads[1] or extra != [0]:
+            continue
+        cin, cout, _ = weight.shape
+        # output sample q*stride + r gets x[q] * W[..., r] + x[q-1] * W[..., r + stride]
+        taps = np.zeros((cout, stride, cin, 2), np.float32)
+        for r in range(stride):
+            taps[:, r, :, 0] = weight[:, :, r + stride].T
+            taps[:, r, :, 1] = weight[:, :, r].T
+        p = n.name + "/subpixel"
+        nodes = [
+            helper.make_node(
+                "Conv",
+                [n.input[0], gr.const(p + "/W", taps.reshape(cout * stride, cin, 2))],
+                [p + "/y"],
+                kernel_shape=[2],
+                pads=[1, 1],
+            ),
+            helper.make_node(
+                "Reshape", [p + "/y", gr.const(p + "/phases", np.array([1, cout, stride, -1], np.int64))], [p + "/r"]
+            ),
+            helper.make_node("Transpose", [p + "/r"], [p + "/t"], perm=[0, 1, 3, 2]),
+            helper.make_node(
+                "Reshape", [p + "/t", gr.const(p + "/interleave", np.array([1, cout, -1], np.int64))], [p + "/f"]
+            ),
+        ]
+        cropped = p + "/c"
+        if pads[0]:
+            nodes.append(
+                helper.make_node(
+                    "Slice",
+                    [
+                        p + "/f",
+                        gr.const(p + "/start", np.array([pads[0]], np.int64)),
+                        gr.const(p + "/end", np.array([-pads[1]], np.int64)),
+                        gr.const(p + "/axis", np.array([2], np.int64)),
+                    ],
+                    [cropped],
+                )
+            )
+        else:
+            cropped = p + "/f"
+        bias = gr.value(n.input[2]) if len(n.input) > 2 and n.input[2] else None
+        if bias is not None:
+            b = gr.const(p + "/b", bias.reshape(1, -1, 1).astype(np.float32))
+            nodes.append(helper.make_node("Add", [cropped, b], [n.output[0]]))
+        else:
+            nodes.append(helper.make_node("Identity", [cropped], [n.output[0]]))
+        gr.replace[n.name] = nodes
+    return gr.commit()
+
+
+def quantize_conv_inputs(model: Any, ranges: dict[str, tuple[float, float]]) -> int:
+    """Static int8 for the float ``Conv`` nodes whose input is in ``ranges``: Quantize/Dequantize on
+    the input (uint8, one scale per tensor, from the calibrated range) and int8 weights with one
+    scale per output channel; the output stays float, so the residual sums and normalisations after
+    it keep full precision (quantising conv outputs is what cost identity before). Returns how many."""
+    from onnx import helper
+
+    gr = _Graph(model.graph)
+    count = 0
+    for n in model.graph.node:
+        weight = gr.value(n.input[1]) if n.op_type == "Conv" and len(n.input) > 1 else None
+        if weight is None or weight.dtype != np.float32 or n.input[0] not in ranges:
+            continue
+        lo, hi = ranges[n.input[0]]
+        lo, hi = min(lo, 0.0), max(hi, 0.0)
+        x_scale = np.float32(max(hi - lo, 1e-8) / 255.0)
+        x_zero = np.uint8(np.clip(round(-lo / float(x_scale)), 0, 255))
+        w_scale = np.maximum(np.abs(weight).reshape(weight.shape[0], -1).max(1) / 127.0, 1e-12).astype(np.float32)
+        w_int = np.clip(np.round(weight / w_scale.reshape(-1, *[1] * (weight.ndim - 1))), -127, 127).astype(np.int8)
+        p = n.name + "/int8"
+        xs, xz = gr.const(p + "/x_scale", x_scale), gr.const(p + "/x_zero", x_zero)
+        ws, wz = gr.const(p + "/w_scale", w_scale), gr.const(p + "/w_zero", np.zeros(len(w_scale), np.int8))
+        wq = gr.const(p + "/w", w_int)
+        conv = helper.make_node("Conv", [p + "/x", p + "/w_float", *n.input[2:]], list(n.output), name=n.name)
+        conv.attribute.extend(n.attribute)
+        gr.replace[n.name] = [
+            helper.make_node("QuantizeLinear", [n.input[0], xs, xz], [p + "/xq"], name=p + "/quantize"),
+            helper.make_node("DequantizeLinear", [p + "/xq", xs, xz], [p + "/x"], name=p + "/dequantize"),
+            helper.make_node("DequantizeLinear", [wq, ws, wz], [p + "/w_float"], name=p + "/weights", axis=0),
+            conv,
+        ]
+        count += 1
+    return gr.commit()
+
+
+def convolutions_in_bf16(model: Any, keep: Callable[[str], bool]) -> int:
+    """Cast the input, weights and bias of each float ``Conv`` (but those ``keep`` names) to bfloat16
+    and its output back: the convolution runs on the CPU's bf16 units while everything around it
+    (residual sums, instance norms, activations) stays float32. Returns how many."""
+    from onnx import TensorProto, helper
+
+    gr = _Graph(model.graph)
+
+    def bf16(name: str, array: np.ndarray) -> str:
+        bits = np.ascontiguousarray(array, np.float32).view(np.uint32)
+        rounded = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16).astype(np.uint16)  # round to nearest even
+        tensor = TensorProto(name=name, data_type=TensorProto.BFLOAT16, dims=list(array.shape))
+        tensor.raw_data = rounded.tobytes()
+        gr.new_init.append(tensor)
+        return name
+
+    count = 0
+    for n in model.graph.node:
+        weight = gr.value(n.input[1]) if n.op_type == "Conv" and len(n.input) > 1 else None
+        if weight is None or weight.dtype != np.float32 or keep(n.name):
+            continue
+        bias = gr.value(n.input[2]) if len(n.input) > 2 and n.input[2] else None
+        p = n.name + "/bf16"
+        inputs = [p + "/x", bf16(p + "/w", weight)] + ([bf16(p + "/b", bias)] if bias is not None else [])
+        conv = helper.make_node("Conv", inputs, [p + "/y"], name=n.name)
+        conv.attribute.extend(n.attribute)
+        gr.replace[n.name] = [
+            helper.make_node("Cast", [n.input[0]], [p + "/x"], name=p + "/in", to=TensorProto.BFLOAT16),
+            conv,
+            helper.make_node("Cast", [p + "/y"], list(n.output), name=p + "/out", to=TensorProto.FLOAT),
+        ]
+        count += 1
+    return gr.commit()

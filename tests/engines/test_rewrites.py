@@ -1,0 +1,139 @@
+"""The decoder rewrites compute what the patterns they replace compute (small graphs on onnxruntime)."""
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from onnx import TensorProto, helper
+from onnx import numpy_helper as nh
+
+from realvoice.engines.kokoro import rewrites
+
+
+def _model(nodes, inputs, inits):
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, shape) for n, shape in inputs],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, None)],
+        [nh.from_array(np.asarray(v), k) for k, v in inits.items()],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def _run(model, **feeds):
+    return ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, feeds)[0]
+
+
+def _ops(model):
+    return [n.op_type for n in model.graph.node]
+
+
+def test_snake_sine_squared_becomes_a_polynomial_with_the_same_values():
+    alpha = np.array([[[0.5], [3.0], [11.0]]], np.float32)
+    model = _model(
+        [
+            helper.make_node("Mul", ["alpha", "x"], ["y"], name="mul"),
+            helper.make_node("Sin", ["y"], ["s"], name="sin"),
+            helper.make_node("Pow", ["s", "two"], ["out"], name="pow"),
+        ],
+        [("x", [1, 3, None])],
+        {"alpha": alpha, "two": np.float32(2.0)},
+    )
+    x = np.random.default_rng(0).uniform(-40, 40, (1, 3, 4000)).astype(np.float32)
+    before = _run(model, x=x)
+    assert rewrites.snake_polynomial(model) == 1
+    assert "Sin" not in _ops(model) and "Pow" not in _ops(model)
+    after = _run(model, x=x)
+    # float32 range reduction of arguments up to 440 rad: a few 1e-5 at worst
+    assert np.abs(after - before).max() < 1e-4
+    assert np.abs(after - before).mean() < 5e-6
+
+
+def test_a_sine_that_is_not_squared_is_left_alone():
+    model = _model([helper.make_node("Sin", ["x"], ["out"], name="sin")], [("x", [4])], {})
+    assert rewrites.snake_polynomial(model) == 0 and _ops(model) == ["Sin"]
+
+
+@pytest.mark.parametrize(
+    ("cin", "cout", "stride", "pad", "bias"), [(8, 4, 10, 5, True), (6, 3, 6, 3, True), (4, 2, 3, 0, False)]
+)
+def test_upsampling_becomes_a_subpixel_convolution_with_the_same_output(cin, cout, stride, pad, bias):
+    rng = np.random.default_rng(2)
+    inits = {"w": rng.standard_normal((cin, cout, 2 * stride)).astype(np.float32)}
+    inputs = ["x", "w"]
+    if bias:
+        inits["b"] = rng.standard_normal(cout).astype(np.float32)
+        inputs.append("b")
+    node = helper.make_node(
+        "ConvTranspose",
+        inputs,
+        ["out"],
+        name="up/ConvTranspose",
+        strides=[stride],
+        kernel_shape=[2 * stride],
+        pads=[pad, pad],
+    )
+    model = _model([node], [("x", [1, cin, None])], inits)
+    x = rng.standard_normal((1, cin, 37)).astype(np.float32)
+    before = _run(model, x=x)
+    assert rewrites.upsampling_as_convolution(model, "up/") == 1
+    assert "ConvTranspose" not in _ops(model)
+    after = _run(model, x=x)
+    assert after.shape == before.shape == (1, cout, 37 * stride + stride - 2 * pad)
+    assert np.abs(after - before).max() < 1e-4
+
+
+def test_upsampling_with_another_kernel_or_name_is_left_alone():
+    w = np.ones((2, 2, 5), np.float32)
+    node = helper.make_node(
+        "ConvTranspose", ["x", "w"], ["out"], name="up/ConvTranspose", strides=[2], kernel_shape=[5]
+    )
+    model = _model([node], [("x", [1, 2, None])], {"w": w})
+    assert rewrites.upsampling_as_convolution(model, "up/") == 0  # kernel is not twice the stride
+    node = helper.make_node("ConvTranspose", ["x", "w"], ["out"], name="other", strides=[2], kernel_shape=[4])
+    model = _model([node], [("x", [1, 2, None])], {"w": np.ones((2, 2, 4), np.float32)})
+    assert rewrites.upsampling_as_convolution(model, "up/") == 0
+
+
+def _conv_model(rng, cin=8, cout=16, k=7):
+    inits = {
+        "w": (rng.standard_normal((cout, cin, k)) * 0.2).astype(np.float32),
+        "b": rng.standard_normal(cout).astype(np.float32),
+    }
+    conv = helper.make_node(
+        "Conv", ["x", "w", "b"], ["out"], name="block/conv", kernel_shape=[k], pads=[k // 2, k // 2]
+    )
+    return _model([conv], [("x", [1, cin, None])], inits)
+
+
+def test_quantized_conv_inputs_stay_close_to_float_and_keep_a_float_output():
+    rng = np.random.default_rng(3)
+    model = _conv_model(rng)
+    x = rng.uniform(-2.0, 3.0, (1, 8, 500)).astype(np.float32)
+    before = _run(model, x=x)
+    assert rewrites.quantize_conv_inputs(model, {"nothing": (0.0, 1.0)}) == 0  # no range: left alone
+    assert rewrites.quantize_conv_inputs(model, {"x": (-2.0, 3.0)}) == 1
+    assert {"QuantizeLinear", "DequantizeLinear", "Conv"} <= set(_ops(model))
+    after = _run(model, x=x)
+    assert after.dtype == np.float32
+    error = np.abs(after - before).max() / np.abs(before).max()
+    assert 0 < error < 0.02  # 8-bit steps of 5/255 on the input, 1/127 of each filter's largest weight
+
+
+def test_convolutions_in_bf16_cast_around_them_and_keep_what_is_asked(tmp_path):
+    rng = np.random.default_rng(4)
+    model = _conv_model(rng)
+    assert rewrites.convolutions_in_bf16(model, keep=lambda name: name == "block/conv") == 0
+    x = rng.standard_normal((1, 8, 300)).astype(np.float32)
+    before = _run(model, x=x)
+    assert rewrites.convolutions_in_bf16(model, keep=lambda name: False) == 1
+    assert _ops(model) == ["Cast", "Conv", "Cast"]
+    bf16 = {i.name: i for i in model.graph.initializer if i.data_type == onnx.TensorProto.BFLOAT16}
+    assert len(bf16) == 2  # weights and bias
+    openvino = pytest.importorskip("openvino")
+    onnx.save(model, tmp_path / "conv.onnx")
+    compiled = openvino.Core().compile_model(str(tmp_path / "conv.onnx"), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+    after = np.asarray(compiled({"x": x})[compiled.output(0)])
+    error = np.abs(after - before).max() / np.abs(before).max()
+    assert 0 < error < 0.02  # bfloat16 keeps 8 bits of mantissa
