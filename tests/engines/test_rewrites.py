@@ -55,6 +55,25 @@ def test_a_sine_that_is_not_squared_is_left_alone():
     assert rewrites.snake_polynomial(model) == 0 and _ops(model) == ["Sin"]
 
 
+def test_stft_becomes_a_strided_convolution_with_the_same_spectrum():
+    window = np.hanning(20).astype(np.float32)
+    model = _model(
+        [
+            helper.make_node("STFT", ["x", "step", "window", "length"], ["spec"], name="stft", onesided=1),
+            helper.make_node("Transpose", ["spec"], ["out"], name="t", perm=[0, 2, 1, 3]),
+        ],
+        [("x", [1, None, 1])],
+        {"step": np.int64(5), "window": window, "length": np.int64(20)},
+    )
+    x = np.random.default_rng(1).standard_normal((1, 1000, 1)).astype(np.float32)
+    before = _run(model, x=x)
+    assert rewrites.stft_as_convolution(model) == 1
+    assert "STFT" not in _ops(model)
+    after = _run(model, x=x)
+    assert after.shape == before.shape == (1, 11, 197, 2)
+    assert np.abs(after - before).max() < 1e-4 * np.abs(before).max()  # float32 sums in another order
+
+
 @pytest.mark.parametrize(
     ("cin", "cout", "stride", "pad", "bias"), [(8, 4, 10, 5, True), (6, 3, 6, 3, True), (4, 2, 3, 0, False)]
 )
