@@ -29,7 +29,8 @@ def _ops(model):
     return [n.op_type for n in model.graph.node]
 
 
-def test_snake_sine_squared_becomes_a_polynomial_with_the_same_values():
+@pytest.mark.parametrize(("degree", "worst", "mean"), [(9, 1e-4, 5e-6), (5, 1e-3, 2e-4)])
+def test_snake_sine_squared_becomes_a_polynomial_with_the_same_values(degree, worst, mean):
     alpha = np.array([[[0.5], [3.0], [11.0]]], np.float32)
     model = _model(
         [
@@ -42,12 +43,13 @@ def test_snake_sine_squared_becomes_a_polynomial_with_the_same_values():
     )
     x = np.random.default_rng(0).uniform(-40, 40, (1, 3, 4000)).astype(np.float32)
     before = _run(model, x=x)
-    assert rewrites.snake_polynomial(model) == 1
+    assert rewrites.snake_polynomial(model, degree) == 1
     assert "Sin" not in _ops(model) and "Pow" not in _ops(model)
     after = _run(model, x=x)
-    # float32 range reduction of arguments up to 440 rad: a few 1e-5 at worst
-    assert np.abs(after - before).max() < 1e-4
-    assert np.abs(after - before).mean() < 5e-6
+    # degree 9: float32 range reduction of arguments up to 440 rad, a few 1e-5 at worst; degree 5: the
+    # polynomial's own 3e-4 on sin²
+    assert np.abs(after - before).max() < worst
+    assert np.abs(after - before).mean() < mean
 
 
 def test_a_sine_that_is_not_squared_is_left_alone():

@@ -20,7 +20,9 @@ from typing import Any
 
 import numpy as np
 
-SIN_DEGREE = 9  # odd powers 1..9: 1e-8 worst error on [-pi/2, pi/2], below float32 resolution of sin²
+# Odd powers 1..9: 1e-8 worst error on [-pi/2, pi/2], below float32's resolution of sin²; 1..5: 1e-4,
+# each pass fewer saving ~8 % of the decoder's element-wise time.
+SIN_DEGREE = 9
 
 
 def _sin_coefficients(degree: int = SIN_DEGREE) -> np.ndarray:
@@ -76,12 +78,12 @@ class _Graph:
         return nodes
 
 
-def snake_polynomial(model: Any) -> int:
-    """Replace every ``Sin -> Pow(2)`` by the range-reduced polynomial; returns how many."""
+def snake_polynomial(model: Any, degree: int = SIN_DEGREE) -> int:
+    """Replace every ``Sin -> Pow(2)`` by the range-reduced polynomial of odd ``degree``; returns how many."""
     from onnx import helper
 
     gr = _Graph(model.graph)
-    coef = _sin_coefficients()
+    coef = _sin_coefficients(degree)
     pi_hi = np.float32(np.pi)
     gr.const("snake/inv_pi", np.float32(1 / np.pi))
     gr.const("snake/half", np.float32(0.5))
