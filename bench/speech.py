@@ -1,7 +1,7 @@
 """Speech generation speed: real-time factor and first-chunk latency for short, medium and long texts.
 
 The baseline is a stock onnxruntime session (default options) synthesising the same sentences one by
-one; the pipeline runs on both of the engine's runtimes (onnxruntime int8, OpenVINO bf16), all
+one; the pipeline runs on both of the engine's runtimes (onnxruntime int8, OpenVINO int8 and bf16), all
 measured in the same run. Usage: python bench/speech.py [--long]   (--long adds a 10,000-character text)
 """
 
@@ -97,7 +97,8 @@ def main() -> None:
         )
     print(
         "base: stock onnxruntime session, sentence by sentence; ort / ov: the realvoice pipeline (normalise, split, "
-        "short first chunk) on the engine's onnxruntime int8 graph / OpenVINO bf16 decoder (the default with bf16)"
+        "short first chunk) on the engine's onnxruntime int8 graph / OpenVINO int8 and bf16 decoder (the default "
+        "where the CPU has bf16)"
     )
 
 

@@ -158,3 +158,34 @@ def test_convolutions_in_bf16_cast_around_them_and_keep_what_is_asked(tmp_path):
     after = np.asarray(compiled({"x": x})[compiled.output(0)])
     error = np.abs(after - before).max() / np.abs(before).max()
     assert 0 < error < 0.02  # bfloat16 keeps 8 bits of mantissa
+
+
+def test_snake_scale_folds_into_the_adain_before_it():
+    rng = np.random.default_rng(5)
+    alpha = rng.uniform(0.3, 4.0, (1, 6, 1)).astype(np.float32)
+    model = _model(
+        [
+            helper.make_node("Add", ["gamma", "one"], ["a"], name="adain/one_plus"),
+            helper.make_node("Mul", ["a", "n"], ["an"], name="adain/mul"),
+            helper.make_node("Add", ["an", "beta"], ["y"], name="adain/add"),
+            helper.make_node("Mul", ["alpha", "y"], ["u"], name="snake/mul"),
+            helper.make_node("Sin", ["u"], ["s"], name="snake/sin"),
+            helper.make_node("Pow", ["s", "two"], ["s2"], name="snake/pow"),
+            helper.make_node("Mul", ["recip", "s2"], ["scaled"], name="snake/recip"),
+            helper.make_node("Add", ["y", "scaled"], ["out"], name="snake/add"),
+        ],
+        [("n", [1, 6, None]), ("gamma", [1, 6, 1]), ("beta", [1, 6, 1])],
+        {"one": np.float32(1.0), "alpha": alpha, "recip": (1 / alpha).astype(np.float32), "two": np.float32(2.0)},
+    )
+    feeds = {
+        "n": rng.standard_normal((1, 6, 700)).astype(np.float32),
+        "gamma": rng.standard_normal((1, 6, 1)).astype(np.float32),
+        "beta": rng.standard_normal((1, 6, 1)).astype(np.float32),
+    }
+    before = _run(model, **feeds)
+    assert rewrites.fold_snake_scale(model) == 1
+    after = _run(model, **feeds)
+    assert np.abs(after - before).max() < 1e-4 * np.abs(before).max()
+    # the signal-sized product by alpha is gone: alpha now scales the two per-channel vectors
+    assert {n.name: n.op_type for n in model.graph.node}["snake/mul"] == "Identity"
+    assert rewrites.fold_snake_scale(model) == 0  # nothing left to fold

@@ -33,7 +33,7 @@ import numpy as np
 from ...audio.io import atomic_path
 from . import assets, rewrites
 
-FORMAT = "kokoro-openvino/7"  # part of the cache key: bump when the cut or a rewrite changes
+FORMAT = "kokoro-openvino/8"  # part of the cache key: bump when the cut or a rewrite changes
 ASR = "/encoder/MatMul_1_output_0"  # aligned text features [1, 512, frames]
 F0 = "/encoder/Reshape_output_0"  # predicted pitch in Hz, already scaled [1, 2 * frames]
 ENERGY = "/encoder/Reshape_1_output_0"  # predicted energy [1, 2 * frames]
@@ -116,6 +116,7 @@ def _build(source: Path, text_path: Path, decoder_path: Path, defaults_path: Pat
     _dequantize_convs(decoder, lambda name: name.startswith("/decoder/"))
     # degree 5: every Snake output here feeds an int8 input (steps of ~1/50 of its range)
     rewrites.snake_polynomial(decoder, degree=5)
+    rewrites.fold_snake_scale(decoder)
     rewrites.upsampling_as_convolution(decoder, "/generator/ups")
     quantized = [n for n in decoder.graph.node if n.op_type == "Conv" and SELECTIONS["rb"](n.name)]
     rewrites.quantize_conv_inputs(decoder, _input_ranges(text, decoder, [n.input[0] for n in quantized], defaults))

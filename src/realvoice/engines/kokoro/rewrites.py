@@ -306,3 +306,69 @@ def convolutions_in_bf16(model: Any, keep: Callable[[str], bool]) -> int:
         ]
         count += 1
     return gr.commit()
+
+
+def fold_snake_scale(model: Any) -> int:
+    """Move Snake's scale into the AdaIN before it, one element-wise pass fewer per activation.
+
+    The pattern: ``y = a * n + b`` (AdaIN: per-channel ``a``, ``b`` from the style), ``u = alpha * y``,
+    ``out = y + (1 / alpha) * f(u)``. Rewritten: ``u = (alpha * a) * n + alpha * b`` (the products on
+    per-channel vectors, not on the signal) and ``out = (u + f(u)) * (1 / alpha)``: the same values up
+    to float rounding. Returns how many."""
+    from onnx import helper
+
+    gr = _Graph(model.graph)
+    producer = {o: n for n in model.graph.node for o in n.output}
+    count = 0
+    for scale in model.graph.node:
+        if scale.op_type != "Mul":
+            continue
+        alpha_name = next((x for x in scale.input if gr.value(x) is not None), None)
+        y = next((x for x in scale.input if x != alpha_name), None)
+        if alpha_name is None or y is None or y not in producer or len(gr.consumers[y]) != 2:
+            continue
+        shift = producer[y]
+        (final,) = [c for c in gr.consumers[y] if c is not scale] or [None]
+        if shift.op_type != "Add" or final is None or final.op_type != "Add":
+            continue
+        affine = next((producer[x] for x in shift.input if x in producer and producer[x].op_type == "Mul"), None)
+        recip_mul = next((producer.get(x) for x in final.input if x != y), None)
+        if affine is None or recip_mul is None or recip_mul.op_type != "Mul":
+            continue
+        b = next(x for x in shift.input if x != affine.output[0])
+        recip_name = next((x for x in recip_mul.input if gr.value(x) is not None), None)
+        alpha = gr.value(alpha_name)
+        recip = gr.value(recip_name) if recip_name else None
+        if recip is None or alpha is None or recip.shape != alpha.shape or not np.allclose(recip * alpha, 1, rtol=1e-4):
+            continue
+        if len(gr.consumers[affine.output[0]]) != 1 or any(gr.value(x) is not None for x in affine.input):
+            continue
+        # a: the AdaIN's per-channel (1 + gamma), an Add's output; n: the normalised signal
+        a = next((x for x in affine.input if x in producer and producer[x].op_type == "Add"), None)
+        if a is None:
+            continue
+        n = next(x for x in affine.input if x != a)
+        p = scale.name + "/folded"
+        f_out = next(x for x in recip_mul.input if x != recip_name)
+        gr.replace[affine.name] = [
+            helper.make_node("Mul", [a, alpha_name], [p + "/a"]),
+            helper.make_node("Mul", [b, alpha_name], [p + "/b"]),
+            helper.make_node("Mul", [p + "/a", n], [affine.output[0]], name=affine.name),
+        ]
+        gr.replace[shift.name] = [helper.make_node("Add", [affine.output[0], p + "/b"], [y], name=shift.name)]
+        gr.replace[scale.name] = [helper.make_node("Identity", [y], list(scale.output), name=scale.name)]
+        gr.replace[recip_mul.name] = []
+        gr.replace[final.name] = [
+            helper.make_node("Add", [y, f_out], [p + "/sum"]),
+            helper.make_node("Mul", [p + "/sum", recip_name], list(final.output), name=final.name),
+        ]
+        count += 1
+    gr.commit()
+    _toposort(model.graph)
+    return count
+
+
+def _toposort(graph: Any) -> None:
+    from .fast import _toposort as toposort
+
+    toposort(graph)
