@@ -131,9 +131,9 @@ def stft_as_convolution(model: Any) -> int:
             continue
         users = gr.consumers[n.output[0]]
         step, window, length = (gr.value(x) for x in n.input[1:4])
-        perm = (
-            next((helper.get_attribute_value(a) for a in users[0].attribute if a.name == "perm"), []) if users else []
-        )
+        perm: list = []
+        if users:
+            perm = next((list(helper.get_attribute_value(a)) for a in users[0].attribute if a.name == "perm"), [])
         if len(users) != 1 or users[0].op_type != "Transpose" or list(perm) != [0, 2, 1, 3]:
             continue
         if step is None or window is None or length is None or len(window) != int(length):
@@ -336,7 +336,7 @@ def fold_snake_scale(model: Any) -> int:
         if affine is None or recip_mul is None or recip_mul.op_type != "Mul":
             continue
         b = next(x for x in shift.input if x != affine.output[0])
-        recip_name = next((x for x in recip_mul.input if gr.value(x) is not None), None)
+        recip_name = next((x for x in recip_mul.input if gr.value(x) is not None), "")
         alpha = gr.value(alpha_name)
         recip = gr.value(recip_name) if recip_name else None
         if recip is None or alpha is None or recip.shape != alpha.shape or not np.allclose(recip * alpha, 1, rtol=1e-4):
