@@ -7,9 +7,10 @@ independent of both): identity = (sim(clone, spk) - sim(others, spk)) / (sim(spk
 speaker-ID top-1 among all dev speakers; WER with Whisper tiny.en; tone (how far the clone's
 octave-smoothed long-term spectrum is from the speaker's held-out recordings', dB); median F0 against
 the speaker's; enrollment seconds; synthesis RTF — beside the nearest-stock baseline measured in the same run. Fitted
-voices with a spectral correction are also scored without it ("-noeq" rows, same voice, same run).
+voices with a spectral correction are also scored without it ("-noeq" rows, same voice, same run), and
+with --runtimes through the engine's onnxruntime graph as well ("-onnxruntime" rows).
 
-Usage: python bench/clone_quality.py [--speakers SF1 SM1 ...] [--modes fast style thorough]
+Usage: python bench/clone_quality.py [--speakers SF1 SM1 ...] [--modes fast style thorough] [--runtimes]
 """
 
 from __future__ import annotations
@@ -77,6 +78,9 @@ def main() -> None:
     ap.add_argument("--speakers", nargs="*", default=None, help="VCC2016 ids, e.g. SF2 TM1 (default: all)")
     ap.add_argument("--modes", nargs="*", default=["fast", "style"], help="fit modes, each beside nearest-stock")
     ap.add_argument("--verbose", action="store_true", help="also print each fit's validation figures")
+    ap.add_argument(
+        "--runtimes", action="store_true", help="also speak each voice through the onnxruntime engine (paired rows)"
+    )
     args = ap.parse_args()
     if not (DEV / "MANIFEST.tsv").exists():
         raise SystemExit(f"{DEV} is absent: this benchmark needs the dev recordings")
@@ -107,6 +111,11 @@ def main() -> None:
     print(f"{'speaker':<8}{'method':<24}{cols}{'WER':>7}{'tone dB':>8}{'F0 clone/real':>15}{'enroll s':>10}{'RTF':>6}")
     table: dict[str, list[list[float]]] = {}
     load_model = svc._voice_model
+    other_runtime = None  # the same voices spoken by the onnxruntime int8 graph, for a paired comparison
+    if args.runtimes and getattr(svc.engine, "runtime", "onnxruntime") != "onnxruntime":
+        from realvoice.engines.kokoro import KokoroEngine
+
+        other_runtime = KokoroEngine.load(svc.settings.cache_dir, runtime="onnxruntime")
 
     def without_eq(row):  # the same voice with its spectral correction removed, for a same-run comparison
         model = load_model(row)
@@ -125,6 +134,8 @@ def main() -> None:
             variants = [(r.method, contextlib.nullcontext())]
             if r.validation.get("eq_applied"):
                 variants.append((r.method + "-noeq", mock.patch.object(svc, "_voice_model", without_eq)))
+            if other_runtime is not None:
+                variants.append((r.method + "-onnxruntime", mock.patch.object(svc, "_engine", other_runtime)))
             for method, patch in variants:
                 rows_here = []
                 for text in texts:
