@@ -30,7 +30,7 @@ import numpy as np
 from ...audio.io import atomic_path
 from ...errors import EngineError
 from . import assets
-from .graph import GraphIndex
+from .graph import GraphIndex, prune_initializers, toposort
 
 RECIPE = "kokoro-qlinearconv-rb/1"  # bump when the recipe changes: it is part of the cache key
 
@@ -127,15 +127,8 @@ def _dequantize_convs(model, select):
     del g.node[:]
     g.node.extend(nodes)
     g.initializer.extend(new_inits)
-    _prune_initializers(g)
+    prune_initializers(g)
     return chosen
-
-
-def _prune_initializers(g):
-    used = {x for n in g.node for x in n.input}
-    keep = [i for i in g.initializer if i.name in used]
-    del g.initializer[:]
-    g.initializer.extend(keep)
 
 
 def _calibrate(model, tensor_names, threads):
@@ -228,34 +221,8 @@ def _to_qdq(model, convs, ranges):
         n.input.extend([p + "_xdq", p + "_wdq", p + "_bdq"])
         n.output[0] = p + "_y"
     g.node.extend(new)
-    _prune_initializers(g)
-    _toposort(g)
-
-
-def _toposort(g):
-    import collections
-
-    avail = {i.name for i in g.input} | {i.name for i in g.initializer}
-    nodes = list(g.node)
-    deps = [{x for x in n.input if x and x not in avail} for n in nodes]
-    cons = collections.defaultdict(list)
-    for i, d in enumerate(deps):
-        for x in d:
-            cons[x].append(i)
-    cnt = [len(d) for d in deps]
-    ready = [i for i in range(len(nodes)) if cnt[i] == 0]
-    order = []
-    while ready:
-        i = ready.pop()
-        order.append(nodes[i])
-        for o in nodes[i].output:
-            for j in cons.get(o, []):
-                cnt[j] -= 1
-                if cnt[j] == 0:
-                    ready.append(j)
-    assert len(order) == len(nodes), "graph is not a DAG"
-    del g.node[:]
-    g.node.extend(order)
+    prune_initializers(g)
+    toposort(g)
 
 
 # ------------------------------------------------------------------------------------------------

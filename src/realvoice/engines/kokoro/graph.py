@@ -1,7 +1,9 @@
-"""A read-only index of an ONNX graph: initializer arrays (decoded once), producers and consumers.
+"""A read-only index of an ONNX graph (initializer arrays decoded once, producers and consumers), and
+the two clean-ups every graph rewrite ends with.
 
-Both graph readers (the PyTorch rebuild and the static-int8 rewrite) walk the same quantised chains
-(integer op -> Cast -> Mul by a scale), so they share this one index and its forward search.
+The graph readers (the PyTorch rebuild, the static-int8 and OpenVINO rewrites) walk the same
+quantised chains (integer op -> Cast -> Mul by a scale), so they share this one index and its
+forward search.
 """
 
 from __future__ import annotations
@@ -43,3 +45,38 @@ class GraphIndex:
                     nxt.extend(c.output)
             frontier = nxt
         return None
+
+
+def prune_initializers(graph: Any) -> None:
+    """Drop the initializers no node reads any more (after a rewrite replaced their readers)."""
+    used = {x for n in graph.node for x in n.input}
+    keep = [i for i in graph.initializer if i.name in used]
+    del graph.initializer[:]
+    graph.initializer.extend(keep)
+
+
+def toposort(graph: Any) -> None:
+    """Reorder the nodes so each comes after what it reads (ONNX requires it; rewrites append)."""
+    import collections
+
+    avail = {i.name for i in graph.input} | {i.name for i in graph.initializer}
+    nodes = list(graph.node)
+    deps = [{x for x in n.input if x and x not in avail} for n in nodes]
+    cons = collections.defaultdict(list)
+    for i, d in enumerate(deps):
+        for x in d:
+            cons[x].append(i)
+    cnt = [len(d) for d in deps]
+    ready = [i for i in range(len(nodes)) if cnt[i] == 0]
+    order = []
+    while ready:
+        i = ready.pop()
+        order.append(nodes[i])
+        for o in nodes[i].output:
+            for j in cons.get(o, []):
+                cnt[j] -= 1
+                if cnt[j] == 0:
+                    ready.append(j)
+    assert len(order) == len(nodes), "graph is not a DAG"
+    del graph.node[:]
+    graph.node.extend(order)

@@ -32,6 +32,7 @@ import numpy as np
 
 from ...audio.io import atomic_path
 from . import assets, rewrites
+from .graph import prune_initializers
 
 FORMAT = "kokoro-openvino/8"  # part of the cache key: bump when the cut or a rewrite changes
 ASR = "/encoder/MatMul_1_output_0"  # aligned text features [1, 512, frames]
@@ -86,7 +87,7 @@ def _build(source: Path, text_path: Path, decoder_path: Path, defaults_path: Pat
     from onnx import numpy_helper
     from onnx.utils import Extractor
 
-    from .fast import SELECTIONS, _dequantize_convs, _prune_initializers
+    from .fast import SELECTIONS, _dequantize_convs
 
     model = onnx.load(str(source))
     names = [i.name for i in model.graph.input]
@@ -121,7 +122,7 @@ def _build(source: Path, text_path: Path, decoder_path: Path, defaults_path: Pat
     quantized = [n for n in decoder.graph.node if n.op_type == "Conv" and SELECTIONS["rb"](n.name)]
     rewrites.quantize_conv_inputs(decoder, _input_ranges(text, decoder, [n.input[0] for n in quantized], defaults))
     rewrites.convolutions_in_bf16(decoder, keep=lambda name: "/conv_post/" in name)  # its output is the spectrum
-    _prune_initializers(decoder.graph)
+    prune_initializers(decoder.graph)
     with atomic_path(defaults_path) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, **defaults)  # type: ignore[arg-type]  # numpy types the first keyword as allow_pickle
     for part, dest in ((text, text_path), (decoder, decoder_path)):

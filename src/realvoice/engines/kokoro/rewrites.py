@@ -14,11 +14,12 @@ arithmetic, equal up to float rounding:
 
 from __future__ import annotations
 
-import collections
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+from .graph import GraphIndex, toposort
 
 # Odd powers 1..9: 1e-8 worst error on [-pi/2, pi/2], below float32's resolution of sin²; 1..5: 1e-4,
 # each pass fewer saving ~8 % of the decoder's element-wise time.
@@ -33,27 +34,26 @@ def _sin_coefficients(degree: int = SIN_DEGREE) -> np.ndarray:
 
 
 class _Graph:
-    """Constants lookup, consumers, and new nodes/initialisers for one rewrite pass."""
+    """One rewrite pass: the graph's index, constants (initializers and Constant nodes), and the new
+    nodes and initializers it commits."""
 
     def __init__(self, graph: Any) -> None:
-        from onnx import numpy_helper
-
         self.g = graph
-        self._to_array = numpy_helper.to_array
-        self.init = {i.name: i for i in graph.initializer}
+        self.index = GraphIndex(graph)
         self.const_nodes = {n.output[0]: n for n in graph.node if n.op_type == "Constant"}
-        self.consumers: dict[str, list] = collections.defaultdict(list)
-        for n in graph.node:
-            for x in n.input:
-                self.consumers[x].append(n)
         self.replace: dict[str, list] = {}
         self.new_init: list = []
 
+    def consumers(self, name: str) -> list:
+        return self.index.consumers.get(name, [])
+
     def value(self, name: str) -> np.ndarray | None:
-        if name in self.init:
-            return self._to_array(self.init[name])
+        if name in self.index.init:
+            return self.index.array(name)
         if name in self.const_nodes:
-            return self._to_array(self.const_nodes[name].attribute[0].t)
+            from onnx import numpy_helper
+
+            return numpy_helper.to_array(self.const_nodes[name].attribute[0].t)
         return None
 
     def const(self, name: str, value: Any) -> str:
@@ -92,9 +92,9 @@ def snake_polynomial(model: Any, degree: int = SIN_DEGREE) -> int:
     for i, c in enumerate(coef):
         gr.const(f"snake/c{i}", np.float32(c))
     for n in model.graph.node:
-        if n.op_type != "Sin" or len(gr.consumers[n.output[0]]) != 1:
+        if n.op_type != "Sin" or len(gr.consumers(n.output[0])) != 1:
             continue
-        (power,) = gr.consumers[n.output[0]]
+        (power,) = gr.consumers(n.output[0])
         exponent = gr.value(power.input[1]) if power.op_type == "Pow" else None
         if exponent is None or float(exponent) != 2.0:
             continue
@@ -129,7 +129,7 @@ def stft_as_convolution(model: Any) -> int:
     for n in model.graph.node:
         if n.op_type != "STFT":
             continue
-        users = gr.consumers[n.output[0]]
+        users = gr.consumers(n.output[0])
         step, window, length = (gr.value(x) for x in n.input[1:4])
         perm: list = []
         if users:
@@ -318,17 +318,17 @@ def fold_snake_scale(model: Any) -> int:
     from onnx import helper
 
     gr = _Graph(model.graph)
-    producer = {o: n for n in model.graph.node for o in n.output}
+    producer = gr.index.producer
     count = 0
     for scale in model.graph.node:
         if scale.op_type != "Mul":
             continue
         alpha_name = next((x for x in scale.input if gr.value(x) is not None), None)
         y = next((x for x in scale.input if x != alpha_name), None)
-        if alpha_name is None or y is None or y not in producer or len(gr.consumers[y]) != 2:
+        if alpha_name is None or y is None or y not in producer or len(gr.consumers(y)) != 2:
             continue
         shift = producer[y]
-        (final,) = [c for c in gr.consumers[y] if c is not scale] or [None]
+        (final,) = [c for c in gr.consumers(y) if c is not scale] or [None]
         if shift.op_type != "Add" or final is None or final.op_type != "Add":
             continue
         affine = next((producer[x] for x in shift.input if x in producer and producer[x].op_type == "Mul"), None)
@@ -341,7 +341,7 @@ def fold_snake_scale(model: Any) -> int:
         recip = gr.value(recip_name) if recip_name else None
         if recip is None or alpha is None or recip.shape != alpha.shape or not np.allclose(recip * alpha, 1, rtol=1e-4):
             continue
-        if len(gr.consumers[affine.output[0]]) != 1 or any(gr.value(x) is not None for x in affine.input):
+        if len(gr.consumers(affine.output[0])) != 1 or any(gr.value(x) is not None for x in affine.input):
             continue
         # a: the AdaIN's per-channel (1 + gamma), an Add's output; n: the normalised signal
         a = next((x for x in affine.input if x in producer and producer[x].op_type == "Add"), None)
@@ -364,11 +364,5 @@ def fold_snake_scale(model: Any) -> int:
         ]
         count += 1
     gr.commit()
-    _toposort(model.graph)
+    toposort(model.graph)
     return count
-
-
-def _toposort(graph: Any) -> None:
-    from .fast import _toposort as toposort
-
-    toposort(graph)
