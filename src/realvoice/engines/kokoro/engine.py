@@ -127,7 +127,10 @@ class KokoroEngine:
 
     @cached_property
     def stock_biases(self) -> dict[str, np.ndarray]:
-        """The model's own AdaIN biases; read (a full parse of the model) only once a voice has adapters."""
+        """The model's own AdaIN biases: the OpenVINO decoder's default inputs, else read (a full parse
+        of the model) only once a voice has adapters."""
+        if self._openvino is not None:
+            return self._openvino.defaults
         return adapters.stock_biases(self.model_path)
 
     # --- synthesis -------------------------------------------------------------------------
@@ -488,7 +491,7 @@ class _Validation:
             embedding, wer = self._measure(self.speak(self.engine._stock[name]))
             return {"embedding": embedding.tolist(), "wer": wer}
 
-        # one file per machine, beside the assembled model: it depends on the model and the voice only
+        # one file per machine, beside the assembled model: it depends on the model, the voice and the runtime
         folder = self.engine.model_path.parent
         cached = _cached_json(folder / f"kokoro-validation-{key[:24]}.json", key, measure)
         return cosine(self.target, np.asarray(cached["embedding"], np.float32)), float(cached["wer"])
@@ -533,8 +536,8 @@ RUNTIMES = ("auto", "openvino", "onnxruntime")
 
 
 def _choose_runtime(asked: str, fast_variant: str) -> tuple[str, str]:
-    """The runtime to use and why. ``auto``: OpenVINO's bf16 decoder where the CPU has bf16
-    instructions, else onnxruntime's int8 graph (also whenever an opt-in static-int8 variant is asked
+    """The runtime to use and why. ``auto``: the OpenVINO decoder (int8 and bf16 convolutions) where the
+    CPU has bf16 instructions, else onnxruntime's int8 graph (also whenever an opt-in static-int8 variant is asked
     for: those are onnxruntime graphs)."""
     if asked not in RUNTIMES:
         raise EngineError(f"unknown Kokoro runtime {asked!r}; choose from {', '.join(RUNTIMES)}", code="bad_runtime")
@@ -544,7 +547,7 @@ def _choose_runtime(asked: str, fast_variant: str) -> tuple[str, str]:
         return "onnxruntime", f"the static-int8 variant {fast_variant!r} is an onnxruntime graph"
     reason = openvino_runtime.unavailable_reason()
     if reason is None:
-        return "openvino", "bf16 decoder"
+        return "openvino", "int8 and bf16 decoder"
     if asked == "openvino":
         raise EngineError(f"the OpenVINO runtime is unavailable: {reason}", code="engine_assets")
     return "onnxruntime", reason
