@@ -9,7 +9,8 @@ what the CPU can do. Here the decoder is rebuilt once per machine for OpenVINO:
   outputs; the other convolutions (but the last, whose output is the spectrum) run in bfloat16;
 - everything between them (residual sums, instance norms, Snake activations) stays float32: the
   whole decoder in bf16 was faster still, but cost fitted voices 0.02 of identity (CAM++, paired);
-- Snake's sine and the upsampling transposed convolutions are rewritten exactly (``rewrites``).
+- each AdaIN + Snake becomes two fused element-wise passes (it took six) and the upsampling transposed
+  convolutions sub-pixel convolutions, both equal up to float rounding (``rewrites``).
 
 The text side (phonemes -> durations, pitch, energy) and the harmonic source built from the pitch
 stay the shipped graph on onnxruntime: a sentence's timing and intonation are exactly those of the
@@ -34,7 +35,7 @@ from ...audio.io import atomic_path
 from . import assets, rewrites
 from .graph import prune_initializers
 
-FORMAT = "kokoro-openvino/8"  # part of the cache key: bump when the cut or a rewrite changes
+FORMAT = "kokoro-openvino/9"  # part of the cache key: bump when the cut or a rewrite changes
 ASR = "/encoder/MatMul_1_output_0"  # aligned text features [1, 512, frames]
 F0 = "/encoder/Reshape_output_0"  # predicted pitch in Hz, already scaled [1, 2 * frames]
 ENERGY = "/encoder/Reshape_1_output_0"  # predicted energy [1, 2 * frames]
@@ -115,9 +116,7 @@ def _build(source: Path, text_path: Path, decoder_path: Path, defaults_path: Pat
     del graph.initializer[:]
     graph.initializer.extend(kept)
     _dequantize_convs(decoder, lambda name: name.startswith("/decoder/"))
-    # degree 5: every Snake output here feeds an int8 input (steps of ~1/50 of its range)
-    rewrites.snake_polynomial(decoder, degree=5)
-    rewrites.fold_snake_scale(decoder)
+    rewrites.snake_in_two_passes(decoder)
     rewrites.upsampling_as_convolution(decoder, "/generator/ups")
     quantized = [n for n in decoder.graph.node if n.op_type == "Conv" and SELECTIONS["rb"](n.name)]
     rewrites.quantize_conv_inputs(decoder, _input_ranges(text, decoder, [n.input[0] for n in quantized], defaults))
