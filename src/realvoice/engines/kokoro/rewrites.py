@@ -82,9 +82,10 @@ def snake_in_two_passes(model: Any, halvings: int = COS_HALVINGS) -> int:
     """Rewrite each AdaIN + Snake (``y = a * n + b``; ``out = y + sin²(alpha * y) / alpha``, ``a`` and
     ``b`` per channel from the style) into two element-wise passes over the signal; returns how many.
 
-    A CPU runtime fuses an element-wise chain into one pass only while no two of its inputs come from
-    the same producer, so a polynomial that reuses its argument (Horner's scheme) breaks into a pass
-    per reuse: the AdaIN and Snake took six. Here every step reads the running value once:
+    OpenVINO fuses an element-wise chain into one pass only while no step takes a side input from a
+    node that already feeds the chain (or from a Split), so a polynomial that reuses its argument
+    (Horner's scheme) breaks into a pass per reuse: the AdaIN and Snake took six. Here each step reads
+    the running value, constants and per-channel vectors, and the second pass the first one's output:
 
     1. ``w = sin²(alpha * y) / alpha`` from ``n``: ``t = (2 alpha a) * n + 2 alpha b``, reduced to
        ``theta`` in [-pi, pi) with ``cos(theta) = -cos(t)`` (``|t mod 2 pi| - pi``), ``cos(theta)``
