@@ -174,3 +174,123 @@ def test_adain_and_snake_become_two_passes_with_the_same_values():
 def test_a_sine_that_is_not_snake_is_left_alone():
     model = _model([helper.make_node("Sin", ["x"], ["out"], name="sin")], [("x", [4])], {})
     assert rewrites.snake_in_two_passes(model) == 0 and _ops(model) == ["Sin"]
+
+
+def _norm_block(rng, channels=6, k=5):
+    """conv -> instance norm (as Kokoro's export writes it) -> AdaIN -> Snake -> conv, and the same
+    norm -> AdaIN -> LeakyRelu beside it; both outputs summed."""
+    alpha = rng.uniform(0.3, 6.0, (1, channels, 1)).astype(np.float32)
+    inits = {
+        "w1": (rng.standard_normal((channels, channels, k)) * 0.3).astype(np.float32),
+        "w2": (rng.standard_normal((channels, channels, k)) * 0.3).astype(np.float32),
+        "axes": np.array([-1], np.int64),
+        "eps": np.float32(1e-5),
+        "one": np.float32(1.0),
+        "two": np.float32(2.0),
+        "alpha": alpha,
+        "recip": (1 / alpha).astype(np.float32),
+        "offset": np.float32(3.0),
+    }
+    pads = [k // 2, k // 2]
+    nodes = [
+        helper.make_node("Conv", ["x", "w1"], ["h"], name="c1", kernel_shape=[k], pads=pads),
+        helper.make_node("Add", ["h", "offset"], ["x0"], name="shifted"),  # a mean far from zero
+        helper.make_node("ReduceMean", ["x0", "axes"], ["m"], name="norm/ReduceMean"),
+        helper.make_node("Sub", ["x0", "m"], ["d"], name="norm/Sub"),
+        helper.make_node("Mul", ["d", "d"], ["d2"], name="norm/Mul_2"),
+        helper.make_node("ReduceMean", ["d2", "axes"], ["v"], name="norm/ReduceMean_2"),
+        helper.make_node("Add", ["v", "eps"], ["ve"], name="norm/Add_2"),
+        helper.make_node("Sqrt", ["ve"], ["s"], name="norm/Sqrt"),
+        helper.make_node("Div", ["d", "s"], ["n"], name="norm/Div_1"),
+        helper.make_node("Add", ["gamma", "one"], ["a"], name="adain/one_plus"),
+        helper.make_node("Mul", ["a", "n"], ["an"], name="adain/mul"),
+        helper.make_node("Add", ["an", "beta"], ["y"], name="adain/add"),
+        helper.make_node("Mul", ["alpha", "y"], ["u"], name="snake/mul"),
+        helper.make_node("Sin", ["u"], ["sn"], name="snake/sin"),
+        helper.make_node("Pow", ["sn", "two"], ["s2"], name="snake/pow"),
+        helper.make_node("Mul", ["recip", "s2"], ["scaled"], name="snake/recip"),
+        helper.make_node("Add", ["y", "scaled"], ["act"], name="snake/add"),
+        helper.make_node("Conv", ["act", "w2"], ["c2"], name="c2", kernel_shape=[k], pads=pads),
+        helper.make_node("Mul", ["a", "n"], ["an2"], name="adain2/mul"),  # the same norm read twice
+        helper.make_node("Add", ["an2", "beta"], ["y2"], name="adain2/add"),
+        helper.make_node("LeakyRelu", ["y2"], ["lr"], name="lrelu", alpha=0.2),
+        helper.make_node("Add", ["c2", "lr"], ["sum"], name="sum"),
+        helper.make_node("Transpose", ["sum"], ["out"], name="t", perm=[0, 2, 1]),  # not lifted: back to 3-D
+    ]
+    model = _model(nodes, [("x", [1, channels, None]), ("gamma", [1, channels, 1]), ("beta", [1, channels, 1])], inits)
+    model.opset_import[0].version = 18  # ReduceMean's axes as an input, as in the export
+    feeds = {
+        "x": rng.standard_normal((1, channels, 3000)).astype(np.float32),
+        "gamma": rng.standard_normal((1, channels, 1)).astype(np.float32),
+        "beta": rng.standard_normal((1, channels, 1)).astype(np.float32),
+    }
+    return model, feeds
+
+
+def test_instance_norm_becomes_a_per_channel_scale_folded_into_snake_with_the_same_values():
+    model, feeds = _norm_block(np.random.default_rng(6))
+    before = _run(model, **feeds)
+    assert rewrites.instance_norm_as_affine(model) == 1
+    assert "Div" not in {n.op_type for n in model.graph.node if n.output[0] == "n"}
+    assert rewrites.snake_in_two_passes(model) == 1
+    # the Snake's AdaIN reads the conv output itself; the LeakyRelu's still reads the norm
+    snake_input = next(n for n in model.graph.node if n.name.endswith("/snake/t0")).input[0]
+    assert snake_input == "x0"
+    assert any(n.output[0] == "n" for n in model.graph.node)
+    after = _run(model, **feeds)
+    assert np.abs(after - before).max() < 1e-4 * np.abs(before).max()
+
+
+def test_a_norm_read_only_by_snakes_is_removed():
+    model, feeds = _norm_block(np.random.default_rng(7))
+    keep = [n for n in model.graph.node if not n.name.startswith(("adain2/", "lrelu"))]
+    for node in keep:
+        if node.name == "sum":
+            node.input[1] = "c2"
+    del model.graph.node[:]
+    model.graph.node.extend(keep)
+    before = _run(model, **feeds)
+    rewrites.instance_norm_as_affine(model)
+    rewrites.snake_in_two_passes(model)
+    assert not any(n.output[0] == "n" for n in model.graph.node)
+    assert np.abs(_run(model, **feeds) - before).max() < 1e-4 * np.abs(before).max()
+
+
+def test_lifted_to_4d_the_graph_computes_the_same_and_its_convolutions_are_2d(tmp_path):
+    model, feeds = _norm_block(np.random.default_rng(8), channels=64)
+    before = _run(model, **feeds)
+    rewrites.instance_norm_as_affine(model)
+    rewrites.snake_in_two_passes(model)
+    original = onnx.ModelProto()
+    original.CopyFrom(model)
+    assert rewrites.lift_to_4d(model) > 0
+    weights = {i.name: i for i in model.graph.initializer}
+    convs = [n for n in model.graph.node if n.op_type == "Conv"]
+    assert convs and all(len(weights[c.input[1]].dims) == 4 for c in convs)
+    assert {n.op_type for n in model.graph.node} >= {"Unsqueeze", "Squeeze"}  # in at x, out before Transpose
+    after = _run(model, **feeds)
+    assert after.shape == before.shape
+    assert np.abs(after - before).max() < 1e-4 * np.abs(before).max()
+    if openvino_runtime.unavailable_reason() is not None:
+        pytest.skip(f"no OpenVINO bf16 runtime here: {openvino_runtime.unavailable_reason()}")
+    import openvino
+
+    def reorders(m, name):
+        """Layout reorders from one computing node to another (not the way in or out)."""
+        onnx.save(m, tmp_path / name)
+        compiled = openvino.Core().compile_model(str(tmp_path / name), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+        compute = {"Convolution", "Eltwise", "Subgraph", "Reduce", "MVN"}
+
+        def kind(op):
+            return op.get_rt_info()["layerType"].astype(str)
+
+        return sum(
+            kind(op) == "Reorder"
+            and kind(op.input_value(0).get_node()) in compute
+            and all(kind(t.get_node()) in compute for t in op.output(0).get_target_inputs())
+            for op in compiled.get_runtime_model().get_ordered_ops()
+        )
+
+    # what the lift is for: OpenVINO runs the convolutions channel-last but 3-D reductions channel-first,
+    # so each norm reordered the signal; on 4-D tensors everything between the convolutions stays put
+    assert reorders(model, "lifted.onnx") == 0 < reorders(original, "flat.onnx")

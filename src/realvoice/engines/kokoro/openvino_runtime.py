@@ -35,7 +35,7 @@ from ...audio.io import atomic_path
 from . import assets, rewrites
 from .graph import prune_initializers
 
-FORMAT = "kokoro-openvino/9"  # part of the cache key: bump when the cut or a rewrite changes
+FORMAT = "kokoro-openvino/11"  # part of the cache key: bump when the cut or a rewrite changes
 ASR = "/encoder/MatMul_1_output_0"  # aligned text features [1, 512, frames]
 F0 = "/encoder/Reshape_output_0"  # predicted pitch in Hz, already scaled [1, 2 * frames]
 ENERGY = "/encoder/Reshape_1_output_0"  # predicted energy [1, 2 * frames]
@@ -116,11 +116,13 @@ def _build(source: Path, text_path: Path, decoder_path: Path, defaults_path: Pat
     del graph.initializer[:]
     graph.initializer.extend(kept)
     _dequantize_convs(decoder, lambda name: name.startswith("/decoder/"))
+    rewrites.instance_norm_as_affine(decoder)
     rewrites.snake_in_two_passes(decoder)
     rewrites.upsampling_as_convolution(decoder, "/generator/ups")
     quantized = [n for n in decoder.graph.node if n.op_type == "Conv" and SELECTIONS["rb"](n.name)]
     rewrites.quantize_conv_inputs(decoder, _input_ranges(text, decoder, [n.input[0] for n in quantized], defaults))
     rewrites.convolutions_in_bf16(decoder, keep=lambda name: "/conv_post/" in name)  # its output is the spectrum
+    rewrites.lift_to_4d(decoder)
     prune_initializers(decoder.graph)
     with atomic_path(defaults_path) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, **defaults)  # type: ignore[arg-type]  # numpy types the first keyword as allow_pickle
