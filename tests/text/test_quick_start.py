@@ -2,7 +2,7 @@
 
 import pytest
 
-from realvoice.pipeline import FIRST_CHUNK_WORDS, quick_start
+from realvoice.pipeline import FIRST_CHUNK_WORDS, SHORT_SENTENCE_WORDS, quick_start
 
 
 @pytest.mark.parametrize(
@@ -29,4 +29,9 @@ def test_first_chunk_is_short_and_loses_no_words(sentence: str, first: str) -> N
 
 def test_short_first_sentences_are_left_whole() -> None:
     assert quick_start(["Hello there, friend.", "More."]) == ["Hello there, friend.", "More."]
+    eight = "Thanks for watching, see you again soon, friends!"
+    assert len(eight.split()) == SHORT_SENTENCE_WORDS and quick_start([eight]) == [eight]
+    assert quick_start([eight, "Bye."]) == [eight, "Bye."]
+    nine = eight[:-1] + " and bye!"
+    assert quick_start([nine]) == ["Thanks for watching,", "see you again soon, friends and bye!"]
     assert quick_start([]) == []
