@@ -9,8 +9,10 @@ what the CPU can do. Here the decoder is rebuilt once per machine for OpenVINO:
   outputs; the other convolutions (but the last, whose output is the spectrum) run in bfloat16;
 - everything between them (residual sums, instance norms, Snake activations) stays float32: the
   whole decoder in bf16 was faster still, but cost fitted voices 0.02 of identity (CAM++, paired);
-- each AdaIN + Snake becomes two fused element-wise passes (it took six) and the upsampling transposed
-  convolutions sub-pixel convolutions, both equal up to float rounding (``rewrites``).
+- each instance norm + AdaIN + Snake becomes two reductions and two fused element-wise passes (it
+  took an instance norm and six), the upsampling transposed convolutions sub-pixel convolutions, and
+  the signal runs on [1, C, 1, T] tensors so everything keeps the convolutions' channel-last layout;
+  all equal up to float rounding (``rewrites``).
 
 The text side (phonemes -> durations, pitch, energy) and the harmonic source built from the pitch
 stay the shipped graph on onnxruntime: a sentence's timing and intonation are exactly those of the

@@ -7,6 +7,9 @@ arithmetic, equal up to float rounding:
 
 - AdaIN + Snake's ``sin(a x) ** 2``: two fused passes (see ``snake_in_two_passes``), the sine from a
   quadratic and double-angle steps (largest error 1.7e-5 on sin²).
+- Instance norm: a per-channel scale and offset from two reductions, which the passes above fold in.
+- The 1-D signal path on [1, C, 1, T] tensors, where OpenVINO keeps one channel-last layout for the
+  reductions, element-wise passes and convolutions alike (``lift_to_4d``).
 - ``STFT`` of a real signal: a strided convolution with the windowed DFT basis.
 - ``ConvTranspose`` whose kernel is twice its stride: a two-tap convolution with ``stride`` times
   the output channels, interleaved back (sub-pixel convolution), then cropped by the padding.
@@ -168,13 +171,15 @@ def snake_in_two_passes(model: Any, halvings: int = COS_HALVINGS) -> int:
     (Horner's scheme) breaks into a pass per reuse: the AdaIN and Snake took six. Here each step reads
     the running value, constants and per-channel vectors, and the second pass the first one's output:
 
-    1. ``w = sin²(alpha * y) / alpha`` from ``n``: ``t = (2 alpha a) * n + 2 alpha b``, reduced to
-       ``theta`` in [-pi, pi) with ``cos(theta) = -cos(t)`` (``|t mod 2 pi| - pi``), ``cos(theta)``
-       from a quadratic in ``(theta / 2**halvings)²`` and ``halvings`` double-angle steps
-       ``c -> 2c² - 1``, then ``w = (1 + c) / (2 alpha) + b``;
-    2. ``out = a * n + w``, with ``w`` from the first pass as the one side input.
+    1. ``t = (2 alpha a) * n + 2 alpha b`` (``= 2 alpha y``), reduced to ``theta`` in [-pi, pi) with
+       ``cos(theta) = -cos(t)`` (``|t mod 2 pi| - pi``); ``c = cos(theta)`` from a quadratic in
+       ``(theta / 2**halvings)²`` and ``halvings`` double-angle steps ``c -> 2c² - 1``; then
+       ``w = c / (2 alpha)``, so that ``sin²(alpha y) / alpha = w + 1 / (2 alpha)``;
+    2. ``out = a * n + (b + 1 / (2 alpha)) + w``, with ``w`` from the first pass.
 
-    The per-channel products (``2 alpha a``, ``2 alpha b``) are vectors, not signal passes."""
+    The per-channel products (``2 alpha a``, ``2 alpha b``, ``b + 1 / (2 alpha)``) are vectors, not
+    signal passes. Where ``n`` is ``x * r + o`` (``instance_norm_as_affine``), both passes read ``x``
+    instead, with ``a * r`` for ``a`` and ``a * o + b`` for ``b``."""
     from onnx import helper
 
     gr = _Graph(model.graph)
@@ -185,7 +190,8 @@ def snake_in_two_passes(model: Any, halvings: int = COS_HALVINGS) -> int:
         "quad_d": quad_d, "quad_a": quad_a, "quad_e": quad_e,
     }  # fmt: skip
     k = {name: gr.const(f"snake/{name}", np.float32(v)) for name, v in constants.items()}
-    count, folded = 0, dict[str, int]()
+    count = 0
+    folded: dict[str, int] = {}  # norm output -> how many Snakes now read its input instead
     for sin in model.graph.node:
         if sin.op_type != "Sin" or sin.input[0] not in producer or len(gr.consumers(sin.output[0])) != 1:
             continue
@@ -247,7 +253,8 @@ def snake_in_two_passes(model: Any, halvings: int = COS_HALVINGS) -> int:
         for j in range(halvings):
             c2 = op("Mul", [op("Pow", [c, k["two"]], f"c{j}sq"), k["two"]], f"c{j}x2")
             c = op("Add", [c2, k["minus_one"]], f"cos{j + 1}")
-        # b joins here, not in pass 2: a runtime does not fuse a step whose side input is a Split's output
+        # b + 1/(2 alpha) joins in pass 2, as one per-channel vector: at the end of pass 1 a vector computed
+        # from reductions of x ended the pass (and a Split's output, b itself, would end either pass)
         w = op("Mul", [c, half_recip], "w")
         hb = op("Add", [b, half_recip], "hb")
         gr.replace[scale.name] = nodes
