@@ -535,36 +535,30 @@ def lift_to_4d(model: Any) -> int:
             lifted_consts[name] = t4.name
         return lifted_consts[name]
 
-    def escaping(name: str) -> bool:
-        return name in outputs or any(c.name not in region for c in gr.consumers(name))
+    # lifted tensors that something outside the region reads: written under a 4-D name, squeezed back
+    escaping = {o for o in inside if o in outputs or any(c.name not in region for c in gr.consumers(o))}
+
+    def lifted(name: str) -> str:
+        return name + "/in4d" if name in escaping else name
 
     for n in model.graph.node:
         if n.name not in region:
             continue
-        new = helper.make_node(n.op_type, list(n.input), [], name=n.name)
+        new = helper.make_node(n.op_type, list(n.input), [lifted(o) for o in n.output], name=n.name)
         for i in data_inputs(n):
             x = n.input[i]
             if x in constants:
                 new.input[i] = lifted_const(x)
             elif ranks.get(x) == 3:
-                new.input[i] = x + "/in4d" if x in inside and escaping(x) else (x if x in inside else entry(x))
-        for o in n.output:
-            new.output.append(o + "/in4d" if escaping(o) else o)
+                new.input[i] = lifted(x) if x in inside else entry(x)
         new.attribute.extend(_lifted_attributes(n))
         if n.op_type == "ReduceMean" and len(n.input) > 1 and n.input[1] in constants:
             axes = _reduce_axes(gr, n) or []
             new.input[1] = gr.const(n.name + "/axes4d", np.array([_lifted_axis(a) for a in axes], np.int64))
-        nodes = [new]
-        for o in n.output:
-            if escaping(o):
-                nodes.append(helper.make_node("Squeeze", [o + "/in4d", axis_1], [o], name=o + "/3d"))
-        gr.replace[n.name] = nodes
-    # inside the region a tensor that escapes is read under its 4-D name
-    for nodes in gr.replace.values():
-        for node in nodes[:1]:
-            for i, x in enumerate(node.input):
-                if x in inside and escaping(x) and not x.endswith("/in4d"):
-                    node.input[i] = x + "/in4d"
+        squeezes = [
+            helper.make_node("Squeeze", [lifted(o), axis_1], [o], name=o + "/3d") for o in n.output if o in escaping
+        ]
+        gr.replace[n.name] = [new, *squeezes]
     count = gr.commit()
     model.graph.node.extend(gr.new_nodes)
     del model.graph.value_info[:]
