@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     min_samples: int = 5
     min_speech_seconds: float = 1.0
     max_text_chars: int = 10_000
+    max_job_text_chars: int = 200_000  # a speech job (a whole book chapter) is rendered in the background
 
     @cached_property
     def db_url(self) -> str:
@@ -54,3 +55,7 @@ class Settings(BaseSettings):
     @property
     def outputs_dir(self) -> Path:
         return self.home / "outputs"
+
+    @property
+    def renders_dir(self) -> Path:
+        return self.home / "renders"

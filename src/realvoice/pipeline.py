@@ -153,15 +153,38 @@ def stream_speech(
     progress: Progress | None = None,
     fast_start: bool = False,
 ) -> Iterator[Chunk]:
-    """Yield one chunk per sentence as soon as it is synthesised; memory stays one sentence deep.
+    """One chunk per sentence as soon as it is synthesised; memory stays one sentence deep.
 
-    ``fast_start`` speaks the first few words on their own (for live streaming, where the wait for
-    the first audio matters more than the phrasing of the first sentence).
+    The controls and the text are checked here, before the first sentence is made, so a bad request
+    fails at once. ``fast_start`` speaks the first few words on their own (for live streaming, where
+    the wait for the first audio matters more than the phrasing of the first sentence).
     """
     check_controls(speed, pause_scale, pitch_semitones)
     sentences = prepare_text(text, max_chars, lexicon)
     if fast_start:
         sentences = quick_start(sentences)
+    return speak_sentences(
+        engine,
+        voice,
+        sentences,
+        speed=speed,
+        pause_scale=pause_scale,
+        pitch_semitones=pitch_semitones,
+        progress=progress,
+    )
+
+
+def speak_sentences(
+    engine: Engine,
+    voice: VoiceModel,
+    sentences: list[str],
+    *,
+    speed: float = 1.0,
+    pause_scale: float = 1.0,
+    pitch_semitones: float = 0.0,
+    progress: Progress | None = None,
+) -> Iterator[Chunk]:
+    """Synthesise prepared sentences lazily, each with the pause its punctuation asks for."""
     sr = engine.sample_rate
     for i, sentence in enumerate(sentences):
         audio = _trim(engine.synthesize(voice, sentence, speed=speed, pitch_semitones=pitch_semitones), sr)

@@ -47,10 +47,11 @@ from .models import (
     VoiceDetail,
     VoiceSummary,
 )
-from .pipeline import Chunk, stream_speech
+from .pipeline import Chunk, check_controls, prepare_text, quick_start, speak_sentences, stream_speech
 from .samples import take_in
 from .store import Database, FileBlobStore, JobRow, PronunciationRow, SampleRow, VoiceRow
 from .store.blobs import check_id, new_id
+from .streaming import SpeechStream
 from .text import check_entry
 
 Progress = Callable[[float, str], None]
@@ -159,6 +160,17 @@ class RealVoiceCloningService:
                 "message": job.message,
                 "result": job.result,
             }
+
+    def delete_job(self, job_id: str, user_id: str) -> bool:
+        """Remove the user's job row and anything it rendered; False if the user has no such job."""
+        check_user(user_id)
+        with self.db.session() as s:
+            job = s.get(JobRow, job_id)
+            if job is None or job.user_id != user_id:
+                return False
+            shutil.rmtree(self.settings.renders_dir / check_id(job.id, "job id"), ignore_errors=True)
+            s.delete(job)
+            return True
 
     # --- creating a voice ----------------------------------------------------------------------
 
@@ -459,7 +471,16 @@ class RealVoiceCloningService:
                 s.delete(obj)
         self.blobs.discard(row.id)
         self._voices.pop(row.id, None)
+        self._delete_jobs_of(user_id, row.id)
         return True
+
+    def _delete_jobs_of(self, user_id: str, voice_id: str) -> None:
+        """The voice's job rows (its build report, its speech renders) and the rendered files go with it."""
+        with self.db.session() as s:
+            for job in s.scalars(select(JobRow).where(JobRow.user_id == user_id)).all():
+                if (job.result or {}).get("voice_id") == voice_id:
+                    shutil.rmtree(self.settings.renders_dir / check_id(job.id), ignore_errors=True)
+                    s.delete(job)
 
     # --- pronunciation dictionary -------------------------------------------------------------
 
@@ -510,6 +531,7 @@ class RealVoiceCloningService:
         pitch_semitones: float = 0.0,
         progress: Progress | None = None,
         fast_start: bool = True,
+        max_chars: int | None = None,
     ) -> Iterator[Chunk]:
         """Sentence-by-sentence audio chunks (a generator), for streaming; ``fast_start`` speaks the
         first few words on their own so the first audio arrives sooner."""
@@ -522,7 +544,7 @@ class RealVoiceCloningService:
             speed=speed,
             pause_scale=pause_scale,
             pitch_semitones=pitch_semitones,
-            max_chars=self.settings.max_text_chars,
+            max_chars=max_chars or self.settings.max_text_chars,
             lexicon=self.get_pronunciations(user_id),
             progress=progress,
             fast_start=fast_start,
@@ -540,6 +562,63 @@ class RealVoiceCloningService:
                 return
             yield chunk  # type: ignore[misc]
 
+    def open_speech_stream(
+        self,
+        voice_id: str,
+        text: str,
+        user_id: str,
+        *,
+        format: str = "mp3",
+        speed: float = 1.0,
+        pause_scale: float = 1.0,
+        pitch_semitones: float = 0.0,
+        effects: Any = None,
+        background_music: bool | str = False,
+        progress: Progress | None = None,
+    ) -> SpeechStream:
+        """Encoded speech, sentence by sentence (iterate it; close it to stop the synthesis).
+
+        Everything is checked before the first sentence is made: a bad request raises here.
+        ``background_music`` is False, True (the default bed) or a bed's name; never a path.
+        """
+        from .audio.stream import stream_encoder
+        from .mix import BEDS
+        from .mix.music import is_generated_bed
+        from .mix.stream import StreamMusic
+
+        chain = parse_effects(effects)
+        check_controls(speed, pause_scale, pitch_semitones)
+        if isinstance(background_music, str) and background_music.strip().lower() not in (*BEDS, "default"):
+            raise InvalidInputError(
+                f"unknown music {background_music!r}; choose one of {', '.join(BEDS)}", code="bad_music"
+            )
+        row = self._row(voice_id, user_id)
+        sentences = quick_start(prepare_text(text, self.settings.max_text_chars, self.get_pronunciations(user_id)))
+        sr = self.engine.sample_rate
+        encoder = stream_encoder(format, sr)
+        music = None
+        if background_music:
+            track = self._music(background_music, sr)
+            music = StreamMusic(track, sr, seamless=is_generated_bed(track))
+        chunks = speak_sentences(
+            self.engine,
+            self._voice_model(row),
+            sentences,
+            speed=speed,
+            pause_scale=pause_scale,
+            pitch_semitones=pitch_semitones,
+            progress=progress,
+        )
+        return SpeechStream(
+            chunks,
+            format=format,
+            sample_rate=sr,
+            sentences=len(sentences),
+            encoder=encoder,
+            effects=chain or None,
+            music=music,
+        )
+
     def render(
         self,
         voice_id: str,
@@ -553,8 +632,11 @@ class RealVoiceCloningService:
         background_music: bool | str | Path = False,
         effects: Any = None,
         progress: Progress | None = None,
+        max_chars: int | None = None,
     ) -> SpeechResult:
-        """Speak ``text`` in the voice, add music and effects, and write the file; never a traceback."""
+        """Speak ``text`` in the voice, add music and effects, and write the file; never a traceback.
+
+        ``max_chars`` raises the text limit for background jobs (``settings.max_job_text_chars``)."""
         t0 = time.perf_counter()
         try:
             chosen = parse_effects(effects)
@@ -567,6 +649,7 @@ class RealVoiceCloningService:
                 pitch_semitones=pitch_semitones,
                 progress=progress,
                 fast_start=False,  # a file has no first-audio wait; keep the first sentence whole
+                max_chars=max_chars,
             )
             sr = self.engine.sample_rate
             path = Path(output_path) if output_path else self._output_path(user_id)

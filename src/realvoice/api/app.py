@@ -22,7 +22,7 @@ from .jobs import JobRunner
 from .limits import JobSlots, RateLimiter
 from .middleware import BodyLimit
 from .previews import PreviewCache
-from .routes import health, jobs, samples, voices
+from .routes import health, jobs, openai, samples, voices
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 DESCRIPTION = """
@@ -60,7 +60,7 @@ def create_app(service: RealVoiceCloningService | None = None, *, settings: ApiS
     app.state.api = state
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_json_bytes)
-    for module in (health, voices, jobs, samples):
+    for module in (health, voices, jobs, samples, openai):
         app.include_router(module.router)
     if WEB_DIR.is_dir():
         app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")

@@ -106,22 +106,47 @@ def problem(status: int, detail: str, code: str, headers: dict[str, str] | None 
     )
 
 
-async def _realvoice_error(_request: Request, exc: Exception) -> JSONResponse:
+# OpenAI-compatible routes answer errors in the shape OpenAI's clients parse.
+OPENAI_PATHS = ("/v1/audio/", "/v1/models")
+_OPENAI_TYPES = {401: "authentication_error", 403: "permission_error", 429: "rate_limit_error"}
+
+
+def openai_error(
+    status: int, detail: str, code: str, headers: dict[str, str] | None = None, param: str | None = None
+) -> JSONResponse:
+    """``{"error": {message, type, param, code}}``; a malformed request is 400 there, as OpenAI answers it."""
+    status = 400 if status == 422 else status
+    kind = _OPENAI_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
+    body = {"error": {"message": detail, "type": kind, "param": param, "code": code}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _answer(
+    request: Request, status: int, detail: str, code: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    if request.url.path.startswith(OPENAI_PATHS):
+        errors = extra.get("errors") or []
+        param = errors[0]["loc"][-1] if errors and errors[0].get("loc") else None
+        return openai_error(status, detail, code, headers, param)
+    return problem(status, detail, code, headers, **extra)
+
+
+async def _realvoice_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RealVoiceError)
     status = status_for(exc)
     if status >= 500:
         log.error("%s: %s", exc.code, exc.message)
-    return problem(status, exc.message, exc.code, getattr(exc, "headers", None))
+    return _answer(request, status, exc.message, exc.code, getattr(exc, "headers", None))
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
         {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
         for e in exc.errors()
     ]
     detail = "; ".join(f"{'.'.join(e['loc'][1:]) or e['loc'][0] if e['loc'] else 'body'}: {e['msg']}" for e in errors)
-    return problem(422, detail or "the request is malformed", "validation_error", errors=errors)
+    return _answer(request, 422, detail or "the request is malformed", "validation_error", errors=errors)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -134,12 +159,12 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
             404: f"there is nothing at {request.url.path}; see /docs for the API",
             405: f"{request.method} is not allowed on {request.url.path}; see /docs for the API",
         }.get(status, HTTPStatus(status).description)
-    return problem(status, detail, code, dict(exc.headers or {}))
+    return _answer(request, status, detail, code, dict(exc.headers or {}))
 
 
-async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
-    return problem(500, "Something went wrong on our side; the error has been logged.", "internal_error")
+    return _answer(request, 500, "Something went wrong on our side; the error has been logged.", "internal_error")
 
 
 def install_error_handlers(app: FastAPI) -> None:

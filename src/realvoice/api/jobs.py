@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -15,10 +17,12 @@ from ..service import RealVoiceCloningService
 from ..store import JobRow
 from ..store.blobs import new_id
 from .limits import JobSlots
+from .schemas import SpeechJobRequest
 from .uploads import UploadForm
 
 log = logging.getLogger("realvoice.api")
 KIND = "voice"
+SPEECH_KIND = "speech"
 
 
 class JobRunner:
@@ -90,6 +94,83 @@ class JobRunner:
             form.cleanup()
             self.slots.give_back(user_id)
 
+    def start_speech(self, user_id: str, voice_id: str, body: SpeechJobRequest) -> str:
+        """Queue a long render in one of the user's job slots; returns the job id."""
+        self.slots.take(user_id)
+        try:
+            job_id = new_id()
+            with self.service.db.session() as s:
+                s.add(
+                    JobRow(
+                        id=job_id,
+                        user_id=user_id,
+                        kind=SPEECH_KIND,
+                        status="queued",
+                        progress=0.0,
+                        message="queued",
+                        result={"voice_id": voice_id},
+                    )
+                )
+            future = self._executor().submit(self._render, job_id, user_id, voice_id, body)
+        except BaseException:
+            self.slots.give_back(user_id)
+            raise
+        self._running.add(future)
+        future.add_done_callback(self._running.discard)
+        return job_id
+
+    def _render(self, job_id: str, user_id: str, voice_id: str, body: SpeechJobRequest) -> None:
+        folder = self.service.settings.renders_dir / job_id
+        try:
+            self._update(job_id, status="running", message="speaking")
+            folder.mkdir(parents=True, exist_ok=True)
+            result = self.service.render(
+                voice_id,
+                body.text,
+                user_id,
+                output_path=folder / f"speech.{body.format}",
+                speed=body.speed,
+                pitch_semitones=body.pitch_semitones,
+                background_music=body.background_music,
+                effects=body.effects,
+                progress=self._progress(job_id),
+                max_chars=self.service.settings.max_job_text_chars,
+            )
+            if not result.success:
+                shutil.rmtree(folder, ignore_errors=True)
+            speech = result.model_dump(mode="json", exclude={"audio_path"})
+            self._update(
+                job_id,
+                status="done" if result.success else "failed",
+                progress=1.0,
+                message="speech ready" if result.success else (result.errors[0] if result.errors else "failed"),
+                result={"voice_id": voice_id, "speech": speech, "audio_file": f"speech.{body.format}"},
+            )
+        except Exception:  # a bug: the job must still end, and leave no file
+            log.exception("speech job %s failed", job_id)
+            shutil.rmtree(folder, ignore_errors=True)
+            failed = {"success": False, "errors": ["internal error"], "error_code": "internal_error"}
+            self._update(
+                job_id,
+                status="failed",
+                progress=1.0,
+                message="internal error",
+                result={"voice_id": voice_id, "speech": failed},
+            )
+        finally:
+            self.slots.give_back(user_id)
+
+    def _progress(self, job_id: str) -> Callable[[float, str], None]:
+        last = [0.0]
+
+        def progress(fraction: float, message: str) -> None:
+            now = time.monotonic()
+            if now - last[0] >= 0.25 or fraction >= 1.0:
+                last[0] = now
+                self._update(job_id, progress=min(max(float(fraction), 0.0), 1.0), message=message[:200])
+
+        return progress
+
     def _update(self, job_id: str, **values: Any) -> None:
         with self.service.db.session() as s:
             job = s.get(JobRow, job_id)
@@ -100,9 +181,14 @@ class JobRunner:
     def fail_interrupted(self) -> int:
         """At start-up: jobs a previous process left queued or running can never finish, so mark them failed."""
         with self.service.db.session() as s:
-            rows = s.scalars(select(JobRow).where(JobRow.kind == KIND, JobRow.status.in_(("queued", "running")))).all()
+            rows = s.scalars(
+                select(JobRow).where(JobRow.kind.in_((KIND, SPEECH_KIND)), JobRow.status.in_(("queued", "running")))
+            ).all()
             for row in rows:
-                row.status, row.message = "failed", "interrupted: the server stopped before the voice was built"
+                what = "the voice was built" if row.kind == KIND else "the speech was rendered"
+                row.status, row.message = "failed", f"interrupted: the server stopped before {what}"
+                if row.kind == SPEECH_KIND:
+                    shutil.rmtree(self.service.settings.renders_dir / row.id, ignore_errors=True)
             return len(rows)
 
     def shutdown(self) -> None:

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ..models import CloneResult
+from ..models import CloneResult, SpeechResult
 
 AudioFormat = Literal["wav", "mp3", "ogg", "flac"]
 MEDIA_TYPES: dict[str, str] = {"wav": "audio/wav", "mp3": "audio/mpeg", "ogg": "audio/ogg", "flac": "audio/flac"}
@@ -32,6 +32,8 @@ class Job(BaseModel):
     message: str = ""
     voice_id: str | None = None
     result: CloneResult | None = None
+    speech: SpeechResult | None = None  # a speech job's result; its audio is at ``audio_url`` once done
+    audio_url: str | None = None
 
 
 class SpeechRequest(BaseModel):
@@ -47,6 +49,38 @@ class SpeechRequest(BaseModel):
     background_music: bool = False
     speed: float = Field(default=1.0, ge=0.5, le=2.0)
     pitch_semitones: float = Field(default=0.0, ge=-4.0, le=4.0)
+
+
+StreamFormatName = Literal["mp3", "opus", "ogg", "aac", "flac", "wav", "pcm"]
+MusicChoice = Literal["ambient", "lofi", "corporate"]
+
+
+class SpeechStreamRequest(BaseModel):
+    """Text to speak as a stream: the audio arrives in chunked transfer as each sentence is made."""
+
+    text: str = Field(min_length=1, max_length=100_000, examples=["Hello from my cloned voice!"])
+    format: StreamFormatName = Field(
+        default="mp3", description="pcm is 16-bit signed little-endian mono at 24 kHz, with no header."
+    )
+    effects: list[str] | dict[str, dict[str, float]] | None = Field(
+        default=None,
+        description="As for /speech. Reverb and echo tails carry across sentences; compression and "
+        "normalize act on each sentence.",
+    )
+    background_music: bool | MusicChoice = False
+    speed: float = Field(default=1.0, ge=0.5, le=2.0, allow_inf_nan=False)
+    pitch_semitones: float = Field(default=0.0, ge=-4.0, le=4.0, allow_inf_nan=False)
+
+
+class SpeechJobRequest(BaseModel):
+    """A long text (a chapter, a book) rendered in the background into one file you download when done."""
+
+    text: str = Field(min_length=1, max_length=200_000)
+    format: AudioFormat = "mp3"
+    effects: list[str] | dict[str, dict[str, float]] | None = None
+    background_music: bool = False
+    speed: float = Field(default=1.0, ge=0.5, le=2.0, allow_inf_nan=False)
+    pitch_semitones: float = Field(default=0.0, ge=-4.0, le=4.0, allow_inf_nan=False)
 
 
 class Health(BaseModel):

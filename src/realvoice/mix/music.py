@@ -89,6 +89,11 @@ def _is_bed(track: np.ndarray) -> bool:
     return any(track is bed for bed in _rendered.values())
 
 
+def is_generated_bed(track: np.ndarray) -> bool:
+    """Is ``track`` one of the generated beds (which loop without a seam) rather than a user's file?"""
+    return _is_bed(track)
+
+
 def fit_length(track: np.ndarray, n: int, sr: int, crossfade_s: float = 1.0) -> np.ndarray:
     """Trim ``track`` to ``n`` samples, or loop it, with an equal-power crossfade over each seam."""
     track = np.asarray(track, np.float32)
@@ -120,9 +125,19 @@ def speech_activity(voice: np.ndarray, sr: int) -> np.ndarray:
     return binary_opening(active, np.ones(5, bool))
 
 
-def duck_gain(active: np.ndarray, n: int, sr: int, duck_db: float, attack_ms: float, release_ms: float) -> np.ndarray:
+def duck_gain(
+    active: np.ndarray,
+    n: int,
+    sr: int,
+    duck_db: float,
+    attack_ms: float,
+    release_ms: float,
+    *,
+    start_db: float = 0.0,
+) -> np.ndarray:
     """Music gain per sample: ``duck_db`` while the voice speaks, 0 dB in gaps. The duck starts ``attack_ms``
-    ahead of each phrase (the mix is offline, so it can look ahead) and recovers over ``release_ms``."""
+    ahead of each phrase (the mix is offline, so it can look ahead) and recovers over ``release_ms``.
+    ``start_db`` is the gain the smoothing starts from (a stream's previous chunk ended there)."""
     ahead = int(attack_ms / 1000 / _HOP_S)
     early = active.copy()
     for k in range(1, ahead + 1):
@@ -130,7 +145,7 @@ def duck_gain(active: np.ndarray, n: int, sr: int, duck_db: float, attack_ms: fl
     target = np.where(early, duck_db, 0.0)
     down, up = (np.exp(-3.0 / max(1.0, ms / 1000 / _HOP_S)) for ms in (attack_ms, release_ms))
     smooth = np.empty_like(target)
-    g = 0.0
+    g = start_db
     for i, t in enumerate(target):
         a = down if t < g else up
         g = a * g + (1 - a) * t

@@ -6,17 +6,19 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import FileResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from ...models import CloneResult
+from ...models import CloneResult, SpeechResult
 from ...service import RealVoiceCloningService
+from ...store.blobs import check_id
 from ..deps import CurrentUser, StateDep
-from ..errors import problem_responses
-from ..schemas import Job
+from ..errors import ApiError, problem_responses
+from ..schemas import MEDIA_TYPES, Job
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=problem_responses(401, 404, 429))
 
@@ -24,9 +26,14 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=problem_responses
 def read_job(service: RealVoiceCloningService, job_id: str, user_id: str) -> Job:
     """The user's job; another user's job reads exactly as a missing one (404)."""
     raw: dict[str, Any] = service.get_job(job_id, user_id)
-    result = CloneResult.model_validate(raw["result"]) if raw.get("result") and "success" in raw["result"] else None
-    voice_id = result.voice_id if result else (raw.get("result") or {}).get("voice_id")
+    stored = raw.get("result") or {}
+    result = CloneResult.model_validate(stored) if "success" in stored else None
+    voice_id = result.voice_id if result else stored.get("voice_id")
+    speech = SpeechResult.model_validate(stored["speech"]) if "speech" in stored else None
+    done = raw["status"] == "done" and speech is not None and speech.success
     return Job(
+        speech=speech,
+        audio_url=f"/v1/jobs/{raw['job_id']}/audio" if done else None,
         job_id=raw["job_id"],
         kind=raw["kind"],
         status=raw["status"] if raw["status"] in ("queued", "running", "done", "failed") else "running",
@@ -74,6 +81,35 @@ async def job_events(job_id: str, user: CurrentUser, state: StateDep, request: R
     return StreamingResponse(
         events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     )
+
+
+@router.get(
+    "/{job_id}/audio",
+    response_class=FileResponse,
+    responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}, "description": "The rendered speech."}},
+)
+def job_audio(job_id: str, user: CurrentUser, state: StateDep) -> FileResponse:
+    """The file a finished speech job made."""
+    job = read_job(state.service, job_id, user)
+    raw = state.service.get_job(job_id, user)
+    name = (raw.get("result") or {}).get("audio_file")
+    if job.kind != "speech" or job.status != "done" or not isinstance(name, str):
+        raise ApiError(409, f"job {job_id!r} has no audio (it is a {job.kind} job, {job.status})", code="no_audio")
+    path = state.service.settings.renders_dir / check_id(job_id, "job id") / Path(name).name
+    if not path.is_file():
+        raise ApiError(410, f"the audio of job {job_id!r} is gone (its voice was deleted)", code="audio_gone")
+    ext = path.suffix.lstrip(".")
+    return FileResponse(path, media_type=MEDIA_TYPES.get(ext, "application/octet-stream"), filename=f"speech.{ext}")
+
+
+@router.delete("/{job_id}", status_code=204)
+def delete_job(job_id: str, user: CurrentUser, state: StateDep) -> Response:
+    """Forget a finished job and delete what it made (a running job cannot be deleted)."""
+    job = read_job(state.service, job_id, user)
+    if job.status not in ("done", "failed"):
+        raise ApiError(409, f"job {job_id!r} is still {job.status}; delete it when it has ended", code="job_running")
+    state.service.delete_job(job_id, user)
+    return Response(status_code=204)
 
 
 def _event(name: str, data: dict[str, Any]) -> str:

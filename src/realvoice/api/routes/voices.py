@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
@@ -17,7 +17,8 @@ from ...errors import InvalidInputError, LimitExceededError, NotEnoughSamplesErr
 from ...models import VoiceDetail, VoiceSummary
 from ..deps import ApiState, CurrentUser, ServiceDep, StateDep
 from ..errors import ApiError, problem_responses, status_for_code
-from ..schemas import MEDIA_TYPES, JobAccepted, SpeechRequest
+from ..schemas import MEDIA_TYPES, JobAccepted, SpeechJobRequest, SpeechRequest, SpeechStreamRequest
+from ..streams import stream_response
 from ..uploads import Limits, UploadForm, read_upload
 
 T = TypeVar("T")
@@ -195,3 +196,49 @@ async def speak(voice_id: str, body: SpeechRequest, user: CurrentUser, state: St
         headers={"X-Duration-Seconds": str(result.duration_s), "X-Real-Time-Factor": str(result.real_time_factor)},
         background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
     )
+
+
+_STREAM_TYPES = ("audio/mpeg", "audio/ogg", "audio/aac", "audio/flac", "audio/wav", "audio/pcm")
+
+
+@router.post(
+    "/{voice_id}/speech/stream",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {t: {} for t in _STREAM_TYPES}, "description": "The speech, sent as it is made."},
+        **problem_responses(413, 422),
+    },
+)
+async def speak_stream(
+    voice_id: str, body: SpeechStreamRequest, user: CurrentUser, state: StateDep
+) -> StreamingResponse:
+    """Speak the text in the voice, sending the audio in chunked transfer as each sentence is ready.
+
+    Every part of the request is checked before the first byte: errors are problem+json, never a cut stream.
+    """
+    stream = await run_in_threadpool(
+        state.service.open_speech_stream,
+        voice_id,
+        body.text,
+        user,
+        format=body.format,
+        speed=body.speed,
+        pitch_semitones=body.pitch_semitones,
+        effects=body.effects,
+        background_music=body.background_music,
+    )
+    return stream_response(state, stream)
+
+
+@router.post(
+    "/{voice_id}/speech/jobs", status_code=202, response_model=JobAccepted, responses=problem_responses(413, 422)
+)
+def speak_job(
+    voice_id: str, body: SpeechJobRequest, response: Response, user: CurrentUser, state: StateDep
+) -> JobAccepted:
+    """Render a long text (up to a book chapter) in the background; download it from the job when done."""
+    service = state.service
+    service.get_user_voice(voice_id, user)  # 404 before a job exists
+    job_id = state.jobs.start_speech(user, voice_id, body)
+    response.headers["Location"] = f"/v1/jobs/{job_id}"
+    return JobAccepted(job_id=job_id, job_url=f"/v1/jobs/{job_id}", events_url=f"/v1/jobs/{job_id}/events")

@@ -1,0 +1,93 @@
+"""Speech as encoded bytes, sentence by sentence: the shape HTTP streaming and live players need.
+
+A stream is opened only after everything about the request has been checked (voice, text, format,
+effects, music), so a bad request fails before any synthesis; then each sentence is synthesised,
+run through the effects and music that work on a stream (see ``mix/stream.py``), encoded, and
+handed out. Closing the stream stops the synthesis at the next sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator
+
+import numpy as np
+
+from .audio.stream import FORMATS, StreamEncoder
+from .mix.effects import EffectChain
+from .mix.stream import StreamEffects, StreamMusic
+from .pipeline import Chunk
+
+
+class SpeechStream:
+    """Encoded audio of one text, produced as it is iterated; ``sentences`` chunks are spoken in all."""
+
+    def __init__(
+        self,
+        chunks: Iterator[Chunk],
+        *,
+        format: str,
+        sample_rate: int,
+        sentences: int,
+        encoder: StreamEncoder,
+        effects: EffectChain | None = None,
+        music: StreamMusic | None = None,
+    ) -> None:
+        self.format, self.sample_rate, self.sentences = format, sample_rate, sentences
+        self.spoken = 0  # sentences made so far
+        self.cancelled = False
+        self._chunks = chunks
+        self._bytes = self._run(encoder, StreamEffects(effects, sample_rate) if effects else None, music)
+
+    @property
+    def media_type(self) -> str:
+        return FORMATS[self.format].media_type
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        return next(self._bytes)
+
+    def cancel(self) -> None:
+        """Stop from any thread: the sentence being made finishes, no later one is started."""
+        self.cancelled = True
+
+    def close(self) -> None:
+        """Stop and release the stream (from the thread that iterates it)."""
+        self.cancelled = True
+        self._bytes.close()
+        _close(self._chunks)
+
+    def _run(
+        self, encoder: StreamEncoder, fx: StreamEffects | None, music: StreamMusic | None
+    ) -> Generator[bytes, None, None]:
+        try:
+            done = object()
+            while not self.cancelled:
+                chunk = next(self._chunks, done)
+                if chunk is done:
+                    break
+                assert isinstance(chunk, Chunk)
+                audio = fx.process(chunk.audio) if fx else chunk.audio
+                if music is not None:
+                    audio = music.mix(audio)
+                data = encoder.encode(audio)
+                self.spoken += 1
+                if data:
+                    yield data
+            if self.cancelled:
+                return
+            ringing = fx.flush() if fx else np.zeros(0, np.float32)
+            if music is not None:
+                ringing = music.tail(ringing)
+            last = encoder.encode(ringing) + encoder.finish()
+            if last:
+                yield last
+        finally:
+            _close(self._chunks)
+
+
+def _close(it: object) -> None:
+    close = getattr(it, "close", None)
+    if close is not None:
+        close()
