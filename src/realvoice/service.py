@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .analysis import (
     SpeakerEncoder,
@@ -415,7 +415,14 @@ class RealVoiceCloningService:
             rows = s.scalars(
                 select(VoiceRow).where(VoiceRow.user_id == user_id).order_by(VoiceRow.created_at.desc())
             ).all()
-            return [_summary(r) for r in rows]
+            used = dict(
+                s.execute(
+                    select(SampleRow.voice_id, func.count())
+                    .where(SampleRow.voice_id.in_([r.id for r in rows]), SampleRow.accepted.is_(True))
+                    .group_by(SampleRow.voice_id)
+                ).all()
+            )
+            return [_summary(r, used.get(r.id, 0)) for r in rows]
 
     def get_user_voice(self, voice_id: str, user_id: str) -> VoiceDetail:
         row = self._row(voice_id, user_id)
@@ -425,7 +432,7 @@ class RealVoiceCloningService:
             ).all()
             reports = [SampleReport.model_validate(x.report) for x in samples]
         return VoiceDetail(
-            **_summary(row, len(reports)).model_dump(),
+            **_summary(row, sum(r.accepted for r in reports)).model_dump(),
             characteristics=VoiceCharacteristics.model_validate(row.characteristics),
             sample_reports=reports,
             recommendations=row.report.get("recommendations", []),
@@ -471,6 +478,7 @@ class RealVoiceCloningService:
                 s.delete(obj)
         self.blobs.discard(row.id)
         self._voices.pop(row.id, None)
+        (self.settings.home / "previews" / f"{row.id}.wav").unlink(missing_ok=True)  # made by the API or CLI
         self._delete_jobs_of(user_id, row.id)
         return True
 

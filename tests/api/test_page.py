@@ -139,6 +139,8 @@ def test_upload_build_speak_and_delete(page, piper_samples, tmp_path):
     download = page.locator("#speak-download")
     sync_api.expect(download).to_be_visible(timeout=120_000)
     sync_api.expect(page.locator("#speak-status")).to_contain_text("s of audio")
+    assert page.locator("#speak-progress").evaluate("e => e.value") == 100  # the stream was read to its end
+    assert page.locator("#speak-audio").evaluate("a => a.src").startswith("blob:")
     shot(page, "4-playground")
     with page.expect_download() as info:
         download.click()

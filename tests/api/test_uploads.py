@@ -233,3 +233,39 @@ def test_a_build_from_unusable_recordings_fails_with_every_reason(api, alice):
         time.sleep(0.05)
     assert slots.active("up-alice") == 0
     assert api.get("/v1/voices", headers=alice).json() == []
+
+
+@pytest.mark.parametrize(
+    "disposition,label",
+    [
+        ('filename="ünïcødé-日本語-🎤.wav"'.encode(), "ünïcødé-日本語-🎤.wav"),  # raw UTF-8, as browsers send
+        ('filename="Aufnahme-Müller.wav"'.encode(), "Aufnahme-Müller.wav"),
+        (b"filename=\"x.wav\"; filename*=UTF-8''Aufnahme-M%C3%BCller.wav", "Aufnahme-Müller.wav"),  # RFC 5987
+    ],
+)
+def test_non_ascii_file_names_are_kept(api, alice, piper_samples, disposition, label):
+    headers = alice | {"content-type": "multipart/form-data; boundary=abc"}
+    body = (
+        b'--abc\r\nContent-Disposition: form-data; name="file"; ' + disposition + b"\r\n"
+        b"Content-Type: audio/wav\r\n\r\n" + piper_samples[0].read_bytes() + b"\r\n--abc--\r\n"
+    )
+    r = api.post("/v1/samples/check", content=body, headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["file"] == label and r.json()["accepted"]
+
+
+def test_a_zip_named_mp3_is_a_verdict_not_a_server_error(api, alice, tmp_path, piper_samples):
+    """FFmpeg guesses such a file is MP3 with an audio stream of no channels; that must be a per-file verdict."""
+    import zipfile
+
+    from realvoice.audio import encode
+
+    speech, sr = sf.read(piper_samples[0], dtype="float32")
+    encode(tmp_path / "a.mp3", speech, sr)  # compressed speech is what makes FFmpeg guess MP3
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(tmp_path / "a.mp3", "a.mp3")
+    r = api.post("/v1/samples/check", files=[("file", ("take.mp3", buf.getvalue(), "audio/mpeg"))], headers=alice)
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert not report["accepted"] and report["reasons"], report

@@ -198,8 +198,17 @@ def test_speech_refusals(client, users, voice_id, body, code):
     assert_problem(client.post(f"/v1/voices/{voice_id}/speech", json=body, headers=users["alice"]), 422, code)
 
 
-def test_delete_removes_everything(client, users, voice_id, service):
+def test_the_list_and_the_detail_count_the_samples_used(client, users, voice_id):
+    listed = {v["voice_id"]: v for v in client.get("/v1/voices", headers=users["alice"]).json()}
+    detail = client.get(f"/v1/voices/{voice_id}", headers=users["alice"]).json()
+    used = sum(r["accepted"] for r in detail["sample_reports"])
+    assert used >= 5
+    assert listed[voice_id]["sample_count"] == detail["sample_count"] == used
+
+
+def test_delete_removes_everything(client, users, voice_id, service, job):
     client.get(f"/v1/voices/{voice_id}/preview", headers=users["alice"])
+    assert client.get(f"/v1/jobs/{job['job_id']}", headers=users["alice"]).status_code == 200
     r = client.delete(f"/v1/voices/{voice_id}", headers=users["alice"])
     assert r.status_code == 204 and r.content == b""
     assert_problem(client.get(f"/v1/voices/{voice_id}", headers=users["alice"]), 404, "voice_not_found")
@@ -207,5 +216,8 @@ def test_delete_removes_everything(client, users, voice_id, service):
     assert client.get("/v1/voices", headers=users["alice"]).json() == []
     assert not (service.settings.home / "previews" / f"{voice_id}.wav").exists()
     assert not (service.settings.voices_dir / voice_id).exists()
+    # The build's job (with its report of file names and characteristics) goes with the voice.
+    assert_problem(client.get(f"/v1/jobs/{job['job_id']}", headers=users["alice"]), 404, "job_not_found")
     uploads = service.settings.home / "uploads"
     assert not uploads.exists() or list(uploads.iterdir()) == []
+

@@ -47,8 +47,8 @@ class SpeechRequest(BaseModel):
         examples=[["eq", "compression", "reverb"]],
     )
     background_music: bool = False
-    speed: float = Field(default=1.0, ge=0.5, le=2.0)
-    pitch_semitones: float = Field(default=0.0, ge=-4.0, le=4.0)
+    speed: float = Field(default=1.0, ge=0.5, le=2.0, allow_inf_nan=False)
+    pitch_semitones: float = Field(default=0.0, ge=-4.0, le=4.0, allow_inf_nan=False)
 
 
 StreamFormatName = Literal["mp3", "opus", "ogg", "aac", "flac", "wav", "pcm"]

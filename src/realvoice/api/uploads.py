@@ -15,6 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
+from urllib.parse import unquote_to_bytes
 
 from fastapi import Request
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -61,6 +62,23 @@ class UploadForm:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+_EXTENDED = re.compile(rb"""filename\*\s*=\s*"?([^";]+)""", re.IGNORECASE)
+
+
+def _extended(disposition: bytes) -> bytes | None:
+    """An RFC 5987 ``filename*`` (``UTF-8''%C3%BC.wav``) as the UTF-8 bytes of the name, or None."""
+    match = _EXTENDED.search(disposition)
+    value = match.group(1).strip() if match else b""
+    if value.count(b"'") < 2:
+        return None
+    charset, _, rest = value.partition(b"'")
+    _, _, encoded = rest.partition(b"'")
+    try:
+        return unquote_to_bytes(encoded).decode(charset.decode("ascii") or "utf-8").encode("utf-8")
+    except (LookupError, UnicodeDecodeError):
+        return None
+
+
 def label_of(filename: str | None) -> str:
     """The client's file name for display: last path part, printable characters, at most 200."""
     name = re.split(r"[\\/]", filename or "")[-1]
@@ -96,6 +114,7 @@ class _Reader:
     def __init__(self, form: UploadForm, limits: Limits) -> None:
         self.form, self.limits = form, limits
         self.headers: dict[str, str] = {}
+        self.raw_headers: dict[str, bytes] = {}
         self._header_field = b""
         self._header_value = b""
         self.field_name: str | None = None
@@ -106,7 +125,7 @@ class _Reader:
         self.ended = False
 
     def on_part_begin(self) -> None:
-        self.headers, self.field_name, self.file = {}, None, None
+        self.headers, self.raw_headers, self.field_name, self.file = {}, {}, None, None
         self.field_data = bytearray()
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
@@ -116,13 +135,16 @@ class _Reader:
         self._header_value += data[start:end]
 
     def on_header_end(self) -> None:
-        self.headers[self._header_field.decode("latin-1").lower()] = self._header_value.decode("utf-8", "replace")
+        key = self._header_field.decode("latin-1").lower()
+        self.headers[key] = self._header_value.decode("utf-8", "replace")
+        self.raw_headers[key] = self._header_value  # bytes: browsers send UTF-8 file names raw (RFC 7578)
         self._header_field = self._header_value = b""
 
     def on_headers_finished(self) -> None:
-        _, options = parse_options_header(self.headers.get("content-disposition", ""))
+        disposition = self.raw_headers.get("content-disposition", b"")
+        _, options = parse_options_header(disposition)
         name = options.get(b"name", b"").decode("utf-8", "replace")
-        filename = options.get(b"filename")
+        filename = _extended(disposition) or options.get(b"filename")
         if filename is None:
             if len(self.form.fields) >= self.limits.max_fields:
                 raise InvalidInputError("too many form fields", code="too_many_fields")

@@ -73,10 +73,16 @@ def decode(path: str | os.PathLike[str], *, max_bytes: int, max_seconds: float) 
                     f"{name}: the recording is {declared:.0f} s long; the limit is {max_seconds:.0f} s.",
                     code="too_long",
                 )
+        if channels < 1 or stream.layout is None or not stream.layout.nb_channels:
+            # A file FFmpeg only guessed at (a ZIP renamed .mp3): it has an "audio stream" of no channels.
+            raise InvalidSampleError(
+                f"{name}: not a readable audio file (its audio stream has no channels).", code="unreadable"
+            )
         # Planar float in the stream's own layout; channels are averaged here (FFmpeg's mono downmix sums them).
-        resampler = av.AudioResampler(
-            format="fltp", layout=stream.layout.name if stream.layout else None, rate=rate or None
-        )
+        try:
+            resampler = av.AudioResampler(format="fltp", layout=stream.layout.name, rate=rate or None)
+        except ValueError as exc:
+            raise InvalidSampleError(f"{name}: not a readable audio file ({exc}).", code="unreadable") from exc
         parts: list[np.ndarray] = []
         total = 0
         try:

@@ -396,39 +396,118 @@ async function deleteVoice(voice) {
 
 // ---- playground -----------------------------------------------------------------------------
 
-async function speak(event) {
-  event.preventDefault();
-  const voiceId = $("speak-voice").value;
-  const format = $("speak-format").value;
-  const body = {
+const PCM_RATE = 24000; // the stream's pcm format: 16-bit little-endian mono at 24 kHz
+
+// Plays 16-bit PCM as it arrives: each piece becomes an AudioBuffer queued right after the one before.
+class PcmPlayer {
+  constructor() {
+    this.ctx = new (window.AudioContext || window.webkitAudioContext)();
+    this.next = 0;
+    this.carry = null; // an odd byte left over from the last piece
+    this.pieces = [];
+    this.samples = 0;
+  }
+  push(bytes) {
+    let data = bytes;
+    if (this.carry) { data = new Uint8Array(bytes.length + 1); data[0] = this.carry[0]; data.set(bytes, 1); this.carry = null; }
+    if (data.length % 2) { this.carry = data.slice(-1); data = data.slice(0, -1); }
+    if (!data.length) return;
+    const ints = new Int16Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.length));
+    this.pieces.push(ints);
+    this.samples += ints.length;
+    const buffer = this.ctx.createBuffer(1, ints.length, PCM_RATE);
+    const channel = buffer.getChannelData(0);
+    for (let i = 0; i < ints.length; i += 1) channel[i] = ints[i] / 32768;
+    const source = this.ctx.createBufferSource();
+    source.buffer = buffer;
+    source.connect(this.ctx.destination);
+    this.next = Math.max(this.next, this.ctx.currentTime + 0.05);
+    source.start(this.next);
+    this.next += buffer.duration;
+  }
+  get seconds() { return this.samples / PCM_RATE; }
+  stop() { this.ctx.close().catch(() => {}); }
+  wav() { // everything received, as a WAV file for the player and the download
+    const header = new DataView(new ArrayBuffer(44));
+    const text = (o, t) => [...t].forEach((c, i) => header.setUint8(o + i, c.charCodeAt(0)));
+    text(0, "RIFF"); header.setUint32(4, 36 + 2 * this.samples, true); text(8, "WAVEfmt ");
+    header.setUint32(16, 16, true); header.setUint16(20, 1, true); header.setUint16(22, 1, true);
+    header.setUint32(24, PCM_RATE, true); header.setUint32(28, 2 * PCM_RATE, true);
+    header.setUint16(32, 2, true); header.setUint16(34, 16, true); text(36, "data");
+    header.setUint32(40, 2 * this.samples, true);
+    return new Blob([header, ...this.pieces], { type: "audio/wav" });
+  }
+}
+
+function speechBody(format) {
+  const music = $("speak-music").checked;
+  return {
     text: $("speak-text").value,
     format,
     speed: Number($("speak-speed").value),
     pitch_semitones: Number($("speak-pitch").value),
-    background_music: $("speak-music").checked,
+    background_music: music,
     effects: [...document.querySelectorAll("input[name=effect]:checked")].map((x) => x.value),
   };
+}
+
+function showDownload(blob, format) {
+  const link = $("speak-download");
+  if (link.href.startsWith("blob:")) URL.revokeObjectURL(link.href);
+  link.href = URL.createObjectURL(blob);
+  link.download = `realvoice-speech.${format}`;
+  link.textContent = `Download (${format.toUpperCase()}, ${(blob.size / 1024).toFixed(0)} kB)`;
+  link.hidden = false;
+}
+
+// The audio plays while it streams; the file in the chosen format is made once the stream has ended.
+async function speak(event) {
+  event.preventDefault();
+  const voiceId = $("speak-voice").value;
+  const format = $("speak-format").value;
+  const body = speechBody("pcm");
+  const words = body.text.split(/\s+/).filter(Boolean).length;
+  const expected = Math.max(1, words / 2.6 / body.speed); // seconds, roughly: for the progress bar only
+  const bar = $("speak-progress");
   $("speak-button").disabled = true;
-  say("speak-status", "Speaking… (a few seconds per sentence)");
+  $("speak-download").hidden = true;
+  bar.hidden = false;
+  bar.value = 0;
+  say("speak-status", "Starting…");
+  const player = new PcmPlayer();
   try {
-    const response = await api(`/v1/voices/${voiceId}/speech`, {
+    const response = await api(`/v1/voices/${voiceId}/speech/stream`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body),
     });
-    const blob = await response.blob();
-    const url = URL.createObjectURL(blob);
+    const reader = response.body.getReader();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      player.push(value);
+      bar.value = Math.min(99, (100 * player.seconds) / expected);
+      say("speak-status", `Playing… ${player.seconds.toFixed(1)} s of audio so far`);
+    }
+    bar.value = 100;
+    const wav = player.wav();
     const audio = $("speak-audio");
-    audio.src = url;
+    audio.src = URL.createObjectURL(wav);
     audio.hidden = false;
-    const link = $("speak-download");
-    link.href = url;
-    link.download = `realvoice-speech.${format}`;
-    link.textContent = `Download (${format.toUpperCase()}, ${(blob.size / 1024).toFixed(0)} kB)`;
-    link.hidden = false;
-    say("speak-status", `Done: ${Number(response.headers.get("X-Duration-Seconds") || 0).toFixed(1)} s of audio.`);
-    audio.play().catch(() => {});
+    if (format === "wav") {
+      showDownload(wav, "wav");
+    } else {
+      say("speak-status", `${player.seconds.toFixed(1)} s of audio; making the ${format.toUpperCase()} file…`);
+      const file = await api(`/v1/voices/${voiceId}/speech`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(speechBody(format)),
+      });
+      showDownload(await file.blob(), format);
+    }
+    say("speak-status", `Done: ${player.seconds.toFixed(1)} s of audio.`);
   } catch (err) {
+    player.stop();
     say("speak-status", err.message, true);
   } finally {
     $("speak-button").disabled = false;

@@ -1,0 +1,164 @@
+"""Speech over HTTP: time to the first audio byte, streamed against file RTF, and the server's memory.
+
+Starts ``realvoice serve`` in its own process on a fresh data folder with one voice (nearest-stock: the
+fit does not change the speed of speech), then, for a short sentence and a 10,000-character text,
+measures in the same run:
+  * the stream (``/speech/stream``, MP3 and PCM): seconds to the first audio byte and the stream's RTF;
+  * the file (``/speech``, WAV): seconds to the whole response and its RTF (its first byte is its end);
+  * the server's resident memory before the long stream, its peak while it streams, and after.
+Usage: python bench/speech_http.py [--short-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import soundfile as sf
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from speech import long_text  # noqa: E402
+
+SHORT = "Thanks for watching, see you soon!"
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class RssSampler(threading.Thread):
+    """The highest resident memory of ``pid`` seen every 0.1 s until stopped."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak, self._halt = pid, 0.0, threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            self.peak = max(self.peak, rss_mb(self.pid))
+            time.sleep(0.1)
+
+    def stop(self) -> float:
+        self._halt.set()
+        self.join()
+        return self.peak
+
+
+def setup(home: Path) -> tuple[str, str]:
+    """A user's key and a voice in ``home``."""
+    from realvoice import RealVoiceCloningService
+    from realvoice.demo import make_piper_samples
+    from realvoice.store.users import create_key
+
+    service = RealVoiceCloningService(home)
+    result = service.create_voice("bench", "Bench", make_piper_samples(home / "piper"), mode="nearest-stock")
+    assert result.success, result.errors
+    key = create_key(service.db, "bench")
+    service.close()
+    return key, str(result.voice_id)
+
+
+def start_server(home: Path) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = os.environ | {"REALVOICE_HOME": str(home), "REALVOICE_API_REQUESTS_PER_MINUTE": "100000"}
+    cmd = [str(Path(sys.executable).parent / "realvoice"), "serve", "--port", str(port)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            httpx.get(f"{url}/healthz", timeout=1)
+            return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError("the server did not start")
+
+
+def streamed(url: str, voice: str, key: str, text: str, fmt: str) -> tuple[float, float, float]:
+    """(seconds to the first audio byte, total seconds, seconds of audio) of one streamed request."""
+    headers = {"Authorization": f"Bearer {key}"}
+    t0 = time.perf_counter()
+    first, size = None, 0
+    with httpx.stream(
+        "POST",
+        f"{url}/v1/voices/{voice}/speech/stream",
+        json={"text": text, "format": fmt},
+        headers=headers,
+        timeout=None,
+    ) as r:
+        r.raise_for_status()
+        for part in r.iter_raw():
+            # A WAV's 44-byte header would not be audio; PCM and MP3 bytes are.
+            first = first if first is not None else time.perf_counter() - t0
+            size += len(part)
+    total = time.perf_counter() - t0
+    seconds = size / 2 / 24000 if fmt == "pcm" else 0.0
+    return first or total, total, seconds
+
+
+def whole_file(url: str, voice: str, key: str, text: str) -> tuple[float, float]:
+    """(total seconds, seconds of audio) of one file render."""
+    t0 = time.perf_counter()
+    r = httpx.post(
+        f"{url}/v1/voices/{voice}/speech",
+        json={"text": text, "format": "wav"},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=None,
+    )
+    r.raise_for_status()
+    total = time.perf_counter() - t0
+    info = sf.info(io.BytesIO(r.content))
+    return total, info.frames / info.samplerate
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--short-only", action="store_true", help="skip the 10,000-character text (minutes)")
+    args = ap.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="realvoice-bench-http-"))
+    key, voice = setup(home)
+    proc, url = start_server(home)
+    try:
+        streamed(url, voice, key, "Warm up, please.", "pcm")
+        texts = {"short": SHORT} if args.short_only else {"short": SHORT, "10k chars": long_text()}
+        print(
+            f"{'text':<10}{'audio s':>9}{'mp3 1st s':>10}{'pcm 1st s':>10}{'stream RTF':>11}{'file s':>8}"
+            f"{'file RTF':>9}{'RSS before':>11}{'RSS peak':>9}{'RSS after':>10}"
+        )
+        for label, text in texts.items():
+            mp3_first, _, _ = streamed(url, voice, key, text, "mp3")
+            before = rss_mb(proc.pid)
+            sampler = RssSampler(proc.pid)
+            sampler.start()
+            pcm_first, pcm_total, audio_s = streamed(url, voice, key, text, "pcm")
+            peak = sampler.stop()
+            after = rss_mb(proc.pid)
+            file_total, file_audio = whole_file(url, voice, key, text)
+            print(
+                f"{label:<10}{audio_s:>9.1f}{mp3_first:>10.2f}{pcm_first:>10.2f}{pcm_total / audio_s:>11.3f}"
+                f"{file_total:>8.1f}{file_total / file_audio:>9.3f}{before:>11.0f}{peak:>9.0f}{after:>10.0f}"
+            )
+        print(
+            "1st s: request sent to first audio byte; RTF: request seconds per second of audio; RSS in MB, the "
+            "server process (peak sampled every 0.1 s during the PCM stream)"
+        )
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+if __name__ == "__main__":
+    main()
