@@ -57,20 +57,12 @@ class JobRunner:
     ) -> None:
         try:
             self._update(job_id, status="running", message="starting")
-            last = [0.0]
-
-            def progress(fraction: float, message: str) -> None:
-                now = time.monotonic()
-                if now - last[0] >= 0.25 or fraction >= 1.0:
-                    last[0] = now
-                    self._update(job_id, progress=min(max(float(fraction), 0.0), 1.0), message=message[:200])
-
             result = self.service.create_voice(
                 user_id,
                 name,
                 [f.path for f in form.files],
                 description,
-                progress=progress,
+                progress=self._progress(job_id),
                 allow_duplicate=allow_duplicate,
                 labels=[f.label for f in form.files],
                 record_job=False,
@@ -161,6 +153,7 @@ class JobRunner:
             self.slots.give_back(user_id)
 
     def _progress(self, job_id: str) -> Callable[[float, str], None]:
+        """A progress callback that writes the job row at most every 0.25 s (and always at the end)."""
         last = [0.0]
 
         def progress(fraction: float, message: str) -> None:
