@@ -87,8 +87,9 @@ def start_server(home: Path) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("the server did not start")
 
 
-def streamed(url: str, voice: str, key: str, text: str, fmt: str) -> tuple[float, float, float]:
-    """(seconds to the first audio byte, total seconds, seconds of audio) of one streamed request."""
+def streamed(url: str, voice: str, key: str, text: str, fmt: str, whole: bool = True) -> tuple[float, float, float]:
+    """(seconds to the first audio byte, total seconds, seconds of audio) of one streamed request;
+    with ``whole`` False the client hangs up after the first bytes (the server stops speaking)."""
     headers = {"Authorization": f"Bearer {key}"}
     t0 = time.perf_counter()
     first, size = None, 0
@@ -104,6 +105,8 @@ def streamed(url: str, voice: str, key: str, text: str, fmt: str) -> tuple[float
             # A WAV's 44-byte header would not be audio; PCM and MP3 bytes are.
             first = first if first is not None else time.perf_counter() - t0
             size += len(part)
+            if not whole:
+                break
     total = time.perf_counter() - t0
     seconds = size / 2 / 24000 if fmt == "pcm" else 0.0
     return first or total, total, seconds
@@ -139,7 +142,7 @@ def main() -> None:
             f"{'file RTF':>9}{'RSS before':>11}{'RSS peak':>9}{'RSS after':>10}"
         )
         for label, text in texts.items():
-            mp3_first, _, _ = streamed(url, voice, key, text, "mp3")
+            mp3_first, _, _ = streamed(url, voice, key, text, "mp3", whole=False)
             before = rss_mb(proc.pid)
             sampler = RssSampler(proc.pid)
             sampler.start()

@@ -105,6 +105,17 @@ def test_too_few_good_samples_explains_which_and_why(service, piper_samples, tmp
     assert service.get_user_voices("carol") == []
 
 
+@pytest.mark.devdata
+def test_a_voice_of_two_people_is_refused_and_says_which_is_which(service):
+    from .helpers import speaker_files
+
+    one, other = speaker_files("vcc2016_SF1")[5:8], speaker_files("vcc2016_TM1")[10:13]
+    r = asyncio.run(service.create_user_voice_clone("gina", "Two of us", [*one, *other]))
+    assert not r.success and r.error_code == "mixed_speakers"
+    assert "two people" in r.errors[0] and all(p.name in r.errors[0] for p in one + other)
+    assert service.get_user_voices("gina") == []
+
+
 def test_duplicate_voice_is_refused_unless_asked(service, alice_voice, piper_samples):
     r = asyncio.run(service.create_user_voice_clone("alice", "Again", piper_samples))
     assert not r.success and r.error_code == "duplicate_voice"

@@ -45,6 +45,14 @@ class Settings(BaseSettings):
         return self.home / "voices"
 
     @property
+    def uploads_dir(self) -> Path:
+        return self.home / "uploads"
+
+    @property
+    def leases_dir(self) -> Path:
+        return self.home / "leases"
+
+    @property
     def staging_dir(self) -> Path:
         return self.home / "staging"
 

@@ -33,6 +33,7 @@ from .engines import Engine, EnrollSample, VoiceModel, get_engine
 from .errors import (
     DuplicateVoiceError,
     InvalidInputError,
+    InvalidSampleError,
     LimitExceededError,
     NotEnoughSamplesError,
     RealVoiceError,
@@ -51,6 +52,8 @@ from .pipeline import Chunk, check_controls, prepare_text, quick_start, speak_se
 from .samples import take_in
 from .store import Database, FileBlobStore, JobRow, PronunciationRow, SampleRow, VoiceRow
 from .store.blobs import check_id, new_id
+from .store.janitor import sweep_abandoned
+from .store.leases import Lease, Leases
 from .streaming import SpeechStream
 from .text import check_entry
 
@@ -83,10 +86,13 @@ class RealVoiceCloningService:
         self.settings.home.mkdir(parents=True, exist_ok=True)
         self.db = Database(self.settings.db_url)
         self.blobs = FileBlobStore(self.settings.voices_dir, self.settings.staging_dir)
-        self.blobs.sweep_staging()
+        self.leases = Leases(self.settings.leases_dir)
+        sweep_abandoned(self.db, self.blobs, self.leases, self.settings.uploads_dir, self.settings.renders_dir)
+        self._job_leases: dict[str, Lease] = {}
         self._engine = engine
         self._engine_lock = threading.Lock()
         self._voices: OrderedDict[str, VoiceModel] = OrderedDict()
+        self._voices_lock = threading.Lock()  # requests in several threads share the cache
 
     # --- shared pieces -----------------------------------------------------------------------
 
@@ -114,9 +120,14 @@ class RealVoiceCloningService:
             return row
 
     def _voice_model(self, row: VoiceRow) -> VoiceModel:
-        model = self._voices.get(row.id)
-        if model is None:
-            model = self.engine.load_voice(self.blobs.voice_dir(row.id) / row.model_file)
+        """The voice's loaded model, from a small least-recently-used cache."""
+        with self._voices_lock:
+            model = self._voices.get(row.id)
+            if model is not None:
+                self._voices.move_to_end(row.id)
+                return model
+        model = self.engine.load_voice(self.blobs.voice_dir(row.id) / row.model_file)
+        with self._voices_lock:
             self._voices[row.id] = model
             while len(self._voices) > 32:
                 self._voices.popitem(last=False)
@@ -124,6 +135,7 @@ class RealVoiceCloningService:
 
     def _job(self, user_id: str, kind: str) -> tuple[str, Progress]:
         job_id = new_id()
+        self._job_leases[job_id] = self.leases.hold(f"job-{job_id}")
         with self.db.session() as s:
             s.add(JobRow(id=job_id, user_id=user_id, kind=kind, status="running", progress=0.0, message="queued"))
         last = [0.0]
@@ -145,6 +157,11 @@ class RealVoiceCloningService:
             job = s.get(JobRow, job_id)
             if job is not None:
                 job.status, job.progress, job.result = ("done" if ok else "failed"), 1.0, result
+                if not ok:
+                    job.message = str(result.get("error", "failed"))[:200]
+        lease = self._job_leases.pop(job_id, None)
+        if lease is not None:
+            lease.release()
 
     def get_job(self, job_id: str, user_id: str) -> dict[str, Any]:
         check_user(user_id)
@@ -256,6 +273,13 @@ class RealVoiceCloningService:
                 names=labels,
             )
             reports = intake.reports
+            if intake.mixed is not None:
+                one, other = (", ".join(group) for group in intake.mixed)
+                raise InvalidSampleError(
+                    f"These recordings are of two people: {one} sound like one person, {other} like another. "
+                    "A voice is one speaker: upload recordings of yourself only.",
+                    code="mixed_speakers",
+                )
             if len(intake.accepted) < self.settings.min_samples:
                 raise NotEnoughSamplesError(_not_enough_message(reports, self.settings.min_samples))
             report(0.5, "analysing the voice")
@@ -324,6 +348,11 @@ class RealVoiceCloningService:
                 recommendations=_fix_advice(reports),
                 elapsed_s=round(time.perf_counter() - t0, 2),
             )
+        except BaseException as exc:  # a bug or an interrupt: the job must still end before it propagates
+            if job_id:
+                failure = {"error": f"internal error: {type(exc).__name__}", "code": "internal_error"}
+                self._finish_job(job_id, False, failure)
+            raise
 
     def _refuse_duplicate(self, user_id: str, fingerprint: str) -> None:
         with self.db.session() as s:
@@ -348,6 +377,7 @@ class RealVoiceCloningService:
     ) -> str:
         """Write every file into a staging folder, rename it into place, then commit the rows."""
         voice_id = new_id()
+        lease = self.leases.hold(f"staging-{voice_id}")  # until the row is committed: see store/janitor.py
         stage = self.blobs.staging(voice_id)
         try:
             sample_rows = []
@@ -405,6 +435,8 @@ class RealVoiceCloningService:
         except BaseException:
             self.blobs.discard(voice_id)
             raise
+        finally:
+            lease.release()
         return voice_id
 
     # --- listing, reading, deleting ----------------------------------------------------------------
@@ -477,7 +509,8 @@ class RealVoiceCloningService:
             if obj is not None:
                 s.delete(obj)
         self.blobs.discard(row.id)
-        self._voices.pop(row.id, None)
+        with self._voices_lock:
+            self._voices.pop(row.id, None)
         (self.settings.home / "previews" / f"{row.id}.wav").unlink(missing_ok=True)  # made by the API or CLI
         self._delete_jobs_of(user_id, row.id)
         return True

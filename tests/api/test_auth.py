@@ -85,3 +85,18 @@ def test_the_page_is_served_at_root(client):
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     assert "<html" in r.text.lower() and "app.js" in r.text
     assert client.get("/app.js").status_code == 200 and client.get("/style.css").status_code == 200
+
+
+def test_guessing_keys_is_limited_per_client_address(service):
+    """Wrong and missing keys count against the address they come from; past the limit, even a good
+    key from there waits (or the right guess would be told apart from the wrong ones)."""
+    good = {"Authorization": f"Bearer {create_key(service.db, 'api-guess')}"}
+    with make_client(service, bad_keys_per_minute=3) as c:
+        wrong = [c.get("/v1/voices", headers={"Authorization": f"Bearer rv_guess{i}"}) for i in range(2)]
+        assert [r.status_code for r in wrong] + [c.get("/v1/voices").status_code] == [401, 401, 401]
+        r = c.get("/v1/voices", headers={"Authorization": "Bearer rv_guess9"})
+        body = assert_problem(r, 429, "rate_limited")
+        assert "without a valid key" in body["detail"] and 1 <= int(r.headers["retry-after"]) <= 60
+        assert_problem(c.get("/v1/voices", headers=good), 429, "rate_limited")
+    with make_client(service, bad_keys_per_minute=3) as c:  # good keys alone never count
+        assert {c.get("/v1/voices", headers=good).status_code for _ in range(5)} == {200}

@@ -110,6 +110,21 @@ def test_files_under_another_field_name(api, alice):
     assert "'files'" in assert_problem(r, 422, "invalid_input")["detail"]
 
 
+def test_a_recording_sent_without_a_filename_is_named_as_such(api, alice):
+    headers = alice | {"content-type": "multipart/form-data; boundary=abc"}
+    body = b'--abc\r\nContent-Disposition: form-data; name="files"\r\n\r\n' + b"RIFF" * 2000 + b"\r\n--abc--\r\n"
+    detail = assert_problem(api.post("/v1/voices", content=body, headers=headers), 422, "missing_filename")["detail"]
+    assert "no filename" in detail and "-F files=@" in detail
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity"])
+def test_a_speed_that_is_not_a_number_says_so(api, alice, value):
+    body = f'{{"text": "hi", "speed": {value}}}'
+    headers = alice | {"content-type": "application/json"}
+    r = api.post(f"/v1/voices/{'0' * 32}/speech", content=body, headers=headers)
+    assert "finite number" in assert_problem(r, 422, "validation_error")["detail"]
+
+
 def test_a_malformed_multipart_body(api, alice):
     headers = alice | {"content-type": "multipart/form-data; boundary=abc"}
     body = b'--abc\r\nContent-Disposition: form-data; name="files"; filename="a.wav"\r\n\r\nxx\r\n--abc\r\nbroken'

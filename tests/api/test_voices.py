@@ -162,6 +162,14 @@ def test_speech_with_music_and_effects(client, users, voice_id):
     assert len(w) > len(d) and np.sqrt(np.mean(w[len(d) :] ** 2)) > 1e-3  # music plays on after the voice
 
 
+def test_effects_as_the_seed_wrote_them(client, users, voice_id):
+    """The Python API's {name: amount} and {name: true} forms work over REST too."""
+    url = f"/v1/voices/{voice_id}/speech"
+    r = client.post(url, json={"text": TEXT, "effects": {"reverb": 0.2, "normalize": True}}, headers=users["alice"])
+    assert r.status_code == 200, r.text
+    assert len(audio_of(r.content)[0]) > 0
+
+
 def median_pitch(x: np.ndarray, sr: int) -> float:
     import parselmouth
 
@@ -192,6 +200,7 @@ def test_report_picture(client, users, voice_id):
         ({"text": "🙂 ... !!"}, "nothing_to_speak"),
         ({"text": "   "}, "empty_text"),
         ({"text": TEXT, "effects": {"reverb": {"colour": 1}}}, "unknown_effect"),
+        ({"text": TEXT, "effects": {"reverb": 7}}, "bad_effect_value"),
     ],
 )
 def test_speech_refusals(client, users, voice_id, body, code):
@@ -220,4 +229,3 @@ def test_delete_removes_everything(client, users, voice_id, service, job):
     assert_problem(client.get(f"/v1/jobs/{job['job_id']}", headers=users["alice"]), 404, "job_not_found")
     uploads = service.settings.home / "uploads"
     assert not uploads.exists() or list(uploads.iterdir()) == []
-

@@ -232,3 +232,55 @@ def test_one_speaker_over_several_sentences_is_not_two(speaker):
     x = _dev_speech(speaker, slice(20, 24))
     assert len(x) > 16000 * 6  # long enough to be judged
     assert _two_voices(x) is None
+
+
+def _cluster(rng: np.random.Generator, centre: np.ndarray, n: int, spread: float) -> list[np.ndarray]:
+    return [centre + spread * rng.standard_normal(centre.shape) for _ in range(n)]
+
+
+def test_speaker_groups_split_two_people_and_leave_one_alone():
+    from realvoice.samples.intake import speaker_groups
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(256), rng.standard_normal(256)
+    one = np.stack(_cluster(rng, a, 8, 0.03))
+    assert speaker_groups(one) is None
+    halves = speaker_groups(np.stack(_cluster(rng, a, 3, 0.03) + _cluster(rng, b, 3, 0.03)))
+    assert halves is not None and halves.verdict == "mixed" and halves.between < 0.3
+    assert sorted(halves.major + halves.minor) == list(range(6))
+    few = speaker_groups(np.stack(_cluster(rng, a, 4, 0.03) + _cluster(rng, b, 2, 0.03)))
+    assert few is not None and few.verdict == "minority" and few.minor == (4, 5)
+    assert speaker_groups(np.stack(_cluster(rng, a, 5, 0.03) + _cluster(rng, b, 1, 0.03))) is None  # one odd one
+
+
+@pytest.mark.devdata
+def test_a_voice_of_two_people_in_equal_parts_is_found():
+    """Three clips of SF1 and three of TM1: every clip is near the centroid of all six, but not of each other."""
+    from realvoice.analysis import SpeakerEncoder
+
+    files = speaker_files("vcc2016_SF1")[5:8] + speaker_files("vcc2016_TM1")[5:8]
+    result = take_in(files, **LIMITS, embed=SpeakerEncoder.load().embed)
+    assert result.mixed is not None
+    names = [r.file for r in result.reports]  # the same sentence ids: the second three are "… (2)"
+    assert sorted(map(sorted, result.mixed)) == sorted([sorted(names[:3]), sorted(names[3:])])
+
+
+@pytest.mark.devdata
+def test_a_minority_from_someone_else_is_rejected_by_name():
+    from realvoice.analysis import SpeakerEncoder
+
+    files = speaker_files("vcc2016_TF2")[5:9] + speaker_files("vcc2016_SM2")[5:7]
+    result = take_in(files, **LIMITS, embed=SpeakerEncoder.load().embed)
+    assert result.mixed is None
+    assert [r.accepted for r in result.reports] == [True] * 4 + [False] * 2, [r.reasons for r in result.reports]
+    assert all("different_speaker" in {i.code for i in r.issues} for r in result.reports[4:])
+
+
+@pytest.mark.devdata
+@pytest.mark.parametrize("speaker", ["vcc2016_SF2", "vcc2016_TM2", "ljspeech_LJ"])
+def test_one_speaker_is_never_two_people(speaker):
+    from realvoice.analysis import SpeakerEncoder
+
+    result = take_in(speaker_files(speaker)[:8], **LIMITS, embed=SpeakerEncoder.load().embed)
+    assert result.mixed is None
+    assert not any("different_speaker" in {i.code for i in r.issues} for r in result.reports)

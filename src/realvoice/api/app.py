@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import threading
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,7 +16,7 @@ from .config import ApiSettings
 from .deps import ApiState
 from .errors import install_error_handlers
 from .jobs import JobRunner
-from .limits import JobSlots, RateLimiter
+from .limits import JobSlots, RateLimiter, RenderQueue
 from .middleware import BodyLimit
 from .previews import PreviewCache
 from .routes import health, jobs, openai, samples, voices
@@ -46,13 +43,12 @@ def create_app(service: RealVoiceCloningService | None = None, *, settings: ApiS
         slots=slots,
         jobs=JobRunner(service, slots, settings.workers),
         previews=PreviewCache(service, service.settings.home / "previews", settings.preview_cache),
-        render_gate=threading.BoundedSemaphore(max(1, settings.renders)),
+        renders=RenderQueue(settings.renders, settings.render_queue, settings.render_wait_s),
+        auth_failures=RateLimiter(settings.bad_keys_per_minute, what="requests without a valid key in a minute"),
     )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        state.jobs.fail_interrupted()
-        _sweep_uploads(service.settings.home / "uploads")
         yield
         state.jobs.shutdown()
 
@@ -65,12 +61,3 @@ def create_app(service: RealVoiceCloningService | None = None, *, settings: ApiS
     if WEB_DIR.is_dir():
         app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
     return app
-
-
-def _sweep_uploads(folder: Path, older_than_s: float = 3600.0) -> None:
-    """Upload folders a stopped process left behind (a live upload's folder is younger than this)."""
-    if not folder.is_dir():
-        return
-    for path in folder.iterdir():
-        if time.time() - path.stat().st_mtime > older_than_s:
-            shutil.rmtree(path, ignore_errors=True)

@@ -11,9 +11,12 @@ class ApiSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REALVOICE_API_", extra="ignore")
 
     requests_per_minute: int = 120  # per API key, every authenticated request counts
+    bad_keys_per_minute: int = 20  # per client address: requests with a missing or wrong key
     jobs_per_user: int = 2  # voices being built at once for one user
     workers: int = 1  # voices built at once in the whole process (the CPU is the limit)
     renders: int = 2  # speech and previews rendered at once; more requests wait their turn
+    render_queue: int = 8  # requests that may wait for a render; more are answered 503 with Retry-After
+    render_wait_s: float = 30.0  # longest wait in that line before the same 503
     max_voice_upload_bytes: int = 500 * 1024 * 1024  # all the files of one voice together
     max_json_bytes: int = 256 * 1024  # request bodies that are not uploads
     preview_cache: bool = True

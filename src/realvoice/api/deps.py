@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -14,7 +13,7 @@ from ..store.users import hash_key, user_for_key
 from .config import ApiSettings
 from .errors import ApiError
 from .jobs import JobRunner
-from .limits import JobSlots, RateLimiter
+from .limits import JobSlots, RateLimiter, RenderQueue
 from .previews import PreviewCache
 
 
@@ -28,7 +27,8 @@ class ApiState:
     slots: JobSlots
     jobs: JobRunner
     previews: PreviewCache
-    render_gate: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(2))
+    renders: RenderQueue
+    auth_failures: RateLimiter
 
 
 def get_state(request: Request) -> ApiState:
@@ -50,15 +50,22 @@ bearer = HTTPBearer(
 )
 
 
-def current_user(state: StateDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
-    """The key's user; every authenticated request also counts against the key's rate limit."""
+def current_user(
+    request: Request, state: StateDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> str:
+    """The key's user; every authenticated request also counts against the key's rate limit, and every
+    request without a valid key against its client address's (so keys cannot be guessed at speed)."""
     challenge = {"WWW-Authenticate": "Bearer"}
+    address = f"address:{request.client.host if request.client else 'unknown'}"
+    state.auth_failures.check(address)
     if credentials is None or not credentials.credentials:
+        state.auth_failures.hit(address)
         raise ApiError(
             401, "sign in: send your API key as 'Authorization: Bearer KEY'", code="no_api_key", headers=challenge
         )
     user_id = user_for_key(state.service.db, credentials.credentials)
     if user_id is None:
+        state.auth_failures.hit(address)
         raise ApiError(401, "this API key is not valid (unknown or revoked)", code="bad_api_key", headers=challenge)
     state.rate.hit(hash_key(credentials.credentials))
     return user_id

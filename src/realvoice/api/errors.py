@@ -59,6 +59,8 @@ _BY_CODE: dict[str, int] = {
     "upload_too_large": 413,
     "body_too_large": 413,
     "engine_assets": 503,
+    "server_busy": 503,
+    "rate_limited": 429,
 }
 _BY_CLASS: tuple[tuple[type[RealVoiceError], int], ...] = (
     (VoiceNotFoundError, 404),

@@ -10,8 +10,6 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from sqlalchemy import select
-
 from ..models import CloneResult
 from ..service import RealVoiceCloningService
 from ..store import JobRow
@@ -45,9 +43,11 @@ class JobRunner:
     ) -> str:
         """Queue a build (the caller holds the user's slot, which the job gives back); returns the job id."""
         job_id = new_id()
+        lease = self.service.leases.hold(f"job-{job_id}")
         with self.service.db.session() as s:
             s.add(JobRow(id=job_id, user_id=user_id, kind=KIND, status="queued", progress=0.0, message="queued"))
         future = self._executor().submit(self._build, job_id, user_id, name, description, form, allow_duplicate)
+        future.add_done_callback(lambda _f: lease.release())
         self._running.add(future)
         future.add_done_callback(self._running.discard)
         return job_id
@@ -89,8 +89,9 @@ class JobRunner:
     def start_speech(self, user_id: str, voice_id: str, body: SpeechJobRequest) -> str:
         """Queue a long render in one of the user's job slots; returns the job id."""
         self.slots.take(user_id)
+        job_id = new_id()
+        lease = self.service.leases.hold(f"job-{job_id}")
         try:
-            job_id = new_id()
             with self.service.db.session() as s:
                 s.add(
                     JobRow(
@@ -105,8 +106,10 @@ class JobRunner:
                 )
             future = self._executor().submit(self._render, job_id, user_id, voice_id, body)
         except BaseException:
-            self.slots.give_back(user_id)
+            self.slots.give_back(user_id, ran=False)
+            lease.release()
             raise
+        future.add_done_callback(lambda _f: lease.release())
         self._running.add(future)
         future.add_done_callback(self._running.discard)
         return job_id
@@ -170,19 +173,6 @@ class JobRunner:
             if job is not None:
                 for key, value in values.items():
                     setattr(job, key, value)
-
-    def fail_interrupted(self) -> int:
-        """At start-up: jobs a previous process left queued or running can never finish, so mark them failed."""
-        with self.service.db.session() as s:
-            rows = s.scalars(
-                select(JobRow).where(JobRow.kind.in_((KIND, SPEECH_KIND)), JobRow.status.in_(("queued", "running")))
-            ).all()
-            for row in rows:
-                what = "the voice was built" if row.kind == KIND else "the speech was rendered"
-                row.status, row.message = "failed", f"interrupted: the server stopped before {what}"
-                if row.kind == SPEECH_KIND:
-                    shutil.rmtree(self.service.settings.renders_dir / row.id, ignore_errors=True)
-            return len(rows)
 
     def shutdown(self) -> None:
         with self._lock:

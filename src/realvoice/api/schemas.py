@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, TypeAlias
 
 from pydantic import BaseModel, Field
 
@@ -36,14 +36,20 @@ class Job(BaseModel):
     audio_url: str | None = None
 
 
+# What the Python API takes too: names, {name: true/false}, {name: amount} (the seed's {"reverb": 0.2})
+# or {name: {parameter: value}}; the effect chain checks names and ranges and says what is allowed.
+EffectsField: TypeAlias = list[str] | dict[str, bool | float | dict[str, float]] | None
+
+
 class SpeechRequest(BaseModel):
     """Text to speak in a voice, and how to produce it."""
 
     text: str = Field(min_length=1, max_length=100_000, examples=["Hello from my cloned voice!"])
     format: AudioFormat = "wav"
-    effects: list[str] | dict[str, dict[str, float]] | None = Field(
+    effects: EffectsField = Field(
         default=None,
-        description="Names (reverb, echo, compression, eq, normalize) or {name: {parameter: value}}.",
+        description="Names (reverb, echo, compression, eq, normalize), "
+        "or {name: true, an amount 0-1, or {parameter: value}}.",
         examples=[["eq", "compression", "reverb"]],
     )
     background_music: bool = False
@@ -62,7 +68,7 @@ class SpeechStreamRequest(BaseModel):
     format: StreamFormatName = Field(
         default="mp3", description="pcm is 16-bit signed little-endian mono at 24 kHz, with no header."
     )
-    effects: list[str] | dict[str, dict[str, float]] | None = Field(
+    effects: EffectsField = Field(
         default=None,
         description="As for /speech. Reverb and echo tails carry across sentences; compression and "
         "normalize act on each sentence.",
@@ -77,7 +83,7 @@ class SpeechJobRequest(BaseModel):
 
     text: str = Field(min_length=1, max_length=200_000)
     format: AudioFormat = "mp3"
-    effects: list[str] | dict[str, dict[str, float]] | None = None
+    effects: EffectsField = None
     background_music: bool = False
     speed: float = Field(default=1.0, ge=0.5, le=2.0, allow_inf_nan=False)
     pitch_semitones: float = Field(default=0.0, ge=-4.0, le=4.0, allow_inf_nan=False)

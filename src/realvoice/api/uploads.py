@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,8 @@ from fastapi import Request
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from ..errors import InvalidInputError, LimitExceededError
+from ..store.blobs import new_id
+from ..store.leases import Lease, Leases
 from .errors import ApiError
 
 AUDIO_SUFFIXES = frozenset(
@@ -55,11 +56,14 @@ class UploadForm:
     """The form's text fields and saved files; ``cleanup()`` removes the folder they live in."""
 
     folder: Path
+    lease: Lease | None = None
     fields: dict[str, str] = field(default_factory=dict)
     files: list[UploadedFile] = field(default_factory=list)
 
     def cleanup(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+        if self.lease is not None:
+            self.lease.release()
 
 
 _EXTENDED = re.compile(rb"""filename\*\s*=\s*"?([^";]+)""", re.IGNORECASE)
@@ -146,6 +150,13 @@ class _Reader:
         name = options.get(b"name", b"").decode("utf-8", "replace")
         filename = _extended(disposition) or options.get(b"filename")
         if filename is None:
+            if name == self.limits.file_field:
+                raise InvalidInputError(
+                    f"the part {name!r} has no filename, so it is not a file: send each recording as a file "
+                    f'(Content-Disposition: form-data; name="{name}"; filename="take1.wav"; '
+                    f"with curl, -F {name}=@take1.wav)",
+                    code="missing_filename",
+                )
             if len(self.form.fields) >= self.limits.max_fields:
                 raise InvalidInputError("too many form fields", code="too_many_fields")
             self.field_name = name
@@ -205,7 +216,7 @@ def _mb(n: int) -> str:
     return f"{n / 1024 / 1024:.0f} MB" if n >= 1024 * 1024 else f"{n} bytes"
 
 
-async def read_upload(request: Request, parent: Path, limits: Limits) -> UploadForm:
+async def read_upload(request: Request, parent: Path, limits: Limits, leases: Leases) -> UploadForm:
     """Stream the request's multipart body into a new folder under ``parent``; on any error nothing is left."""
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or b"boundary" not in params:
@@ -215,8 +226,14 @@ async def read_upload(request: Request, parent: Path, limits: Limits) -> UploadF
         raise LimitExceededError(
             f"the upload is larger than {_mb(limits.max_total_bytes)} in all", code="upload_too_large"
         )
-    parent.mkdir(parents=True, exist_ok=True)
-    form = UploadForm(folder=Path(tempfile.mkdtemp(prefix="upload-", dir=parent)))
+    # the lease comes first and the folder second, so a folder without a held lease is abandoned
+    name = f"upload-{new_id()}"
+    form = UploadForm(folder=parent / name, lease=leases.hold(name))
+    try:
+        form.folder.mkdir(parents=True)
+    except OSError:
+        form.cleanup()
+        raise
     reader = _Reader(form, limits)
     parser = MultipartParser(
         params[b"boundary"],

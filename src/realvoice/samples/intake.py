@@ -29,6 +29,27 @@ TWO_VOICES_MAX = 0.78
 TWO_VOICES_DEGRADED_MAX = 0.70
 DEGRADED = {"reverberant", "some_noise", "noisy"}
 MIN_GROUP_WINDOWS = 2  # each voice must hold >= 2.4 s of the clip's speech
+# Two groups of samples are two people when their pairs across the groups are on average less similar
+# than MIXED_MAX, or less similar than the pairs inside the groups by more than MIXED_GAP (a pair of
+# similar-sounding people). Tuned on half the dev speakers, judged on the other half; the margins
+# and rates are in docs (bench/mixed_speakers.py).
+MIXED_MAX = 0.68
+MIXED_GAP = 0.15
+
+
+@dataclass(frozen=True)
+class SpeakerGroups:
+    """The samples split into the two most different groups, by position in the embeddings given."""
+
+    major: tuple[int, ...]
+    minor: tuple[int, ...]
+    between: float  # mean similarity of the pairs across the groups
+    within: float  # the lower of the two groups' mean similarity inside
+
+    @property
+    def verdict(self) -> str:
+        """ "minority": a third or fewer are someone else, rejected by name; "mixed": no clear owner."""
+        return "minority" if 3 * len(self.minor) <= len(self.major) + len(self.minor) else "mixed"
 
 
 @dataclass
@@ -39,6 +60,8 @@ class IntakeResult:
     accepted: list[CleanedSample] = field(default_factory=list)
     originals: dict[str, Audio] = field(default_factory=dict)
     embeddings: dict[str, np.ndarray] = field(default_factory=dict)
+    # Two people in about equal parts: the file names of each group; the voice must be refused.
+    mixed: tuple[list[str], list[str]] | None = None
 
     @property
     def total_speech_s(self) -> float:
@@ -181,11 +204,32 @@ def _unit(v: np.ndarray) -> np.ndarray:
 
 
 def _check_speakers(result: IntakeResult, cleaned: dict[int, CleanedSample], embed: Embedder) -> None:
-    """Reject samples whose speaker differs from the majority (leave-one-out centroid)."""
+    """Two people in about equal parts mark the result ``mixed``; a third or fewer from someone else
+    are rejected by name; then each sample is held against the others (leave-one-out centroid)."""
     idx = sorted(cleaned)
     embs = np.stack([embed(cleaned[i].samples, cleaned[i].sample_rate) for i in idx])
     for i, e in zip(idx, embs, strict=True):
         result.embeddings[cleaned[i].name] = e
+    groups = speaker_groups(embs)
+    if groups is not None and groups.verdict == "mixed":
+        major, minor = ([result.reports[idx[k]].file for k in g] for g in (groups.major, groups.minor))
+        result.mixed = (major, minor)
+        return
+    if groups is not None:
+        majority = ", ".join(result.reports[idx[k]].file for k in groups.major)
+        for k in groups.minor:
+            _reject(
+                result.reports[idx[k]],
+                "different_speaker",
+                f"This sounds like a different person than most samples ({majority}; similarity "
+                f"{groups.between:.2f}); use recordings of one speaker only.",
+            )
+        keep = [k for k in range(len(idx)) if k not in groups.minor]
+        idx, embs = [idx[k] for k in keep], embs[keep]
+    _leave_one_out(result, idx, embs)
+
+
+def _leave_one_out(result: IntakeResult, idx: list[int], embs: np.ndarray) -> None:
     if len(idx) < 3:
         return
     total = embs.sum(axis=0)
@@ -201,3 +245,33 @@ def _check_speakers(result: IntakeResult, cleaned: dict[int, CleanedSample], emb
                 f"This sounds like a different person than the other samples (similarity {sim:.2f}); "
                 "use recordings of one speaker only.",
             )
+
+
+def speaker_groups(
+    embs: np.ndarray, max_between: float = MIXED_MAX, min_gap: float = MIXED_GAP
+) -> SpeakerGroups | None:
+    """Two people among the samples, or None.
+
+    A centroid test cannot see a voice made of two people in equal parts: every sample is close to
+    a centroid that is half its own speaker. So the samples are split in two by average-linkage
+    clustering of their pairwise similarities, and two groups of at least two samples whose
+    cross pairs are less similar than ``max_between``, or than their own pairs by ``min_gap``, are
+    two people. One odd sample is left to the leave-one-out check.
+    """
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    n = len(embs)
+    if n < 4:
+        return None
+    e = embs / (np.linalg.norm(embs, axis=1, keepdims=True) + 1e-9)
+    labels = fcluster(linkage(e, "average", metric="cosine"), 2, "maxclust")
+    groups = sorted((tuple(int(i) for i in np.flatnonzero(labels == g)) for g in (1, 2)), key=len)
+    minor, major = groups
+    if len(minor) < 2:
+        return None
+    sim = e @ e.T
+    between = float(sim[np.ix_(minor, major)].mean())
+    within = min(float(sim[np.ix_(g, g)][~np.eye(len(g), dtype=bool)].mean()) for g in (minor, major))
+    if between >= max_between and within - between <= min_gap:
+        return None
+    return SpeakerGroups(major=major, minor=minor, between=round(between, 3), within=round(within, 3))

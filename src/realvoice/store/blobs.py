@@ -55,17 +55,6 @@ class FileBlobStore:
         for base in (self.staging_dir, self.voices_dir):
             shutil.rmtree(base / check_id(voice_id), ignore_errors=True)
 
-    def sweep_staging(self, older_than_s: float = 3600.0) -> int:
-        """Remove staging folders a crashed process left behind; returns how many."""
-        import time
-
-        count = 0
-        for p in self.staging_dir.iterdir():
-            if time.time() - p.stat().st_mtime > older_than_s:
-                shutil.rmtree(p, ignore_errors=True)
-                count += 1
-        return count
-
     def orphans(self, known: set[str]) -> list[Path]:
         return [p for p in self.voices_dir.iterdir() if p.name not in known]
 

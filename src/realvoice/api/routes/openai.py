@@ -75,7 +75,7 @@ async def openai_speech(body: OpenAISpeechRequest, user: CurrentUser, state: Sta
     stream = await run_in_threadpool(
         state.service.open_speech_stream, voice_id, body.input, user, format=body.response_format, speed=body.speed
     )
-    return stream_response(state, stream, {"X-Voice-Id": voice_id})
+    return await stream_response(state, stream, {"X-Voice-Id": voice_id})
 
 
 @router.get("/models", response_model=ModelList)

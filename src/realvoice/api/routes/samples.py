@@ -42,7 +42,7 @@ async def check_sample(request: Request, user: CurrentUser, state: StateDep) -> 
         max_total_bytes=settings.max_upload_bytes + 64 * 1024,
         file_field="file",
     )
-    form = await read_upload(request, settings.home / "uploads", limits)
+    form = await read_upload(request, settings.uploads_dir, limits, state.service.leases)
     try:
         if not form.files:
             raise InvalidInputError("send one recording in the form field 'file'", code="no_samples")

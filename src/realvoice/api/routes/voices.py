@@ -55,8 +55,8 @@ VOICE_FORM: dict[str, Any] = {
 
 
 def _gated(state: ApiState, work: Callable[[], T]) -> T:
-    """Run CPU-heavy synthesis at most ``settings.renders`` at a time; the rest wait their turn."""
-    with state.render_gate:
+    """Run CPU-heavy synthesis in a render slot; a full line is answered 503 with Retry-After."""
+    with state.renders.slot():
         return work()
 
 
@@ -96,7 +96,7 @@ async def create_voice(request: Request, response: Response, user: CurrentUser, 
         max_total_bytes=state.settings.max_voice_upload_bytes,
     )
     with state.slots.held(user):
-        form = await read_upload(request, settings.home / "uploads", limits)
+        form = await read_upload(request, settings.uploads_dir, limits, state.service.leases)
         try:
             name, description, allow_duplicate = _voice_form(form, settings.min_samples)
             job_id = state.jobs.start_voice(user, name, description, form, allow_duplicate=allow_duplicate)
@@ -227,7 +227,7 @@ async def speak_stream(
         effects=body.effects,
         background_music=body.background_music,
     )
-    return stream_response(state, stream)
+    return await stream_response(state, stream)
 
 
 @router.post(

@@ -1,0 +1,96 @@
+"""At start-up, clear what a process that died (kill -9, power cut) left: uploads, staging folders,
+voice folders it published without their rows, and jobs it would never finish.
+
+Only work whose lease nobody holds is touched (see ``leases.py``), so another live process on the
+same data folder keeps its uploads, its half-built voice and its running jobs.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select, update
+
+from .blobs import FileBlobStore
+from .db import Database, JobRow, VoiceRow
+from .leases import Leases
+
+INTERRUPTED = {
+    "voice": "the voice was built",
+    "clone": "the voice was built",
+    "speech": "the speech was rendered",
+}
+
+
+@dataclass
+class Swept:
+    uploads: int = 0
+    staging: int = 0
+    orphans: int = 0
+    jobs: int = 0
+
+
+def sweep_abandoned(db: Database, blobs: FileBlobStore, leases: Leases, uploads: Path, renders: Path) -> Swept:
+    swept = Swept()
+    swept.uploads = _sweep_folders(uploads, leases)
+    swept.staging = _sweep_folders(blobs.staging_dir, leases, prefix="staging-")
+    swept.orphans = _sweep_orphans(db, blobs, leases)
+    swept.jobs = _fail_abandoned_jobs(db, leases, renders)
+    return swept
+
+
+def _sweep_folders(parent: Path, leases: Leases, prefix: str = "") -> int:
+    """Folders under ``parent`` whose lease (``prefix`` + the folder's name) nobody holds."""
+    if not parent.is_dir():
+        return 0
+    count = 0
+    for path in parent.iterdir():
+        name = prefix + path.name
+        if _leasable(name) and leases.abandoned(name):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            leases.clear(name)
+            count += 1
+    return count
+
+
+def _sweep_orphans(db: Database, blobs: FileBlobStore, leases: Leases) -> int:
+    """Voice folders without a row: the process died between publishing the files and committing the row."""
+    with db.session() as s:
+        known = set(s.scalars(select(VoiceRow.id)).all())
+    count = 0
+    for path in blobs.orphans(known):
+        if leases.abandoned(f"staging-{path.name}"):
+            shutil.rmtree(path, ignore_errors=True)
+            count += 1
+    return count
+
+
+def _fail_abandoned_jobs(db: Database, leases: Leases, renders: Path) -> int:
+    with db.session() as s:
+        rows = s.execute(select(JobRow.id, JobRow.kind).where(JobRow.status.in_(("queued", "running")))).all()
+    count = 0
+    for job_id, kind in rows:
+        if not leases.abandoned(f"job-{job_id}"):
+            continue
+        what = INTERRUPTED.get(kind, "the job finished")
+        with db.session() as s:
+            # only if still unfinished: its owner may have ended it (and let go) since the select
+            done = s.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.status.in_(("queued", "running")))
+                .values(status="failed", progress=1.0, message=f"interrupted: the process stopped before {what}")
+            )
+        leases.clear(f"job-{job_id}")
+        if getattr(done, "rowcount", 0):
+            shutil.rmtree(renders / job_id, ignore_errors=True)
+            count += 1
+    return count
+
+
+def _leasable(name: str) -> bool:
+    return name.replace("-", "").replace("_", "").isalnum() and len(name) <= 100

@@ -1,0 +1,188 @@
+"""kill -9 of a real server (and of a CLI build) at the upload, the fit and the save: after the next
+start-up no voice half-exists, no upload or staging file survives, and every job has ended."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from realvoice import RealVoiceCloningService
+from realvoice.store.users import create_key
+
+pytestmark = pytest.mark.slow
+
+# A real server process; with KILL_AT_SAVE it dies by SIGKILL halfway through writing the model file.
+SERVER = """
+import os, signal, sys
+if os.environ.get("KILL_AT_SAVE"):
+    from realvoice.engines import VoiceModel
+    def die(self, path):
+        path.write_bytes(b"half a model")
+        os.kill(os.getpid(), signal.SIGKILL)
+    VoiceModel.save = die
+from realvoice.api.server import serve
+serve("127.0.0.1", int(sys.argv[1]))
+"""
+
+# A CLI-style build (the service's own "clone" job) that dies by SIGKILL once the fit has started.
+CLI_BUILD = """
+import os, signal, sys
+from realvoice import RealVoiceCloningService
+def progress(fraction, message):
+    if fraction >= 0.6:
+        os.kill(os.getpid(), signal.SIGKILL)
+RealVoiceCloningService(sys.argv[1]).create_voice("crash", "Killed", sys.argv[2:], progress=progress)
+"""
+
+
+class Server:
+    def __init__(self, home: Path, **env: str) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        environ = os.environ | {"REALVOICE_HOME": str(home), "REALVOICE_API_REQUESTS_PER_MINUTE": "100000"} | env
+        self.proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], env=environ)
+        self.url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{self.url}/healthz", timeout=1)
+                return
+            except httpx.HTTPError:
+                assert self.proc.poll() is None, "the server exited at start-up"
+                time.sleep(0.1)
+        raise AssertionError("the server did not start")
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(30)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(30)
+
+
+@pytest.fixture
+def home(tmp_path) -> Iterator[tuple[Path, dict[str, str]]]:
+    service = RealVoiceCloningService(tmp_path / "home")
+    key = create_key(service.db, "crash")
+    service.close()
+    yield tmp_path / "home", {"Authorization": f"Bearer {key}"}
+
+
+def multipart(paths: list[Path]) -> tuple[bytes, str]:
+    request = httpx.Request(
+        "POST",
+        "http://x/",
+        data={"name": "Crash", "consent": "true"},
+        files=[("files", (p.name, p.read_bytes(), "audio/wav")) for p in paths],
+    )
+    return request.read(), request.headers["content-type"]
+
+
+def wait_until(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.005)
+    raise AssertionError(f"never saw {what}")
+
+
+def files_under(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
+
+
+def assert_nothing_left(home: Path, headers: dict[str, str], jobs: list[str]) -> None:
+    """Start the server again, then: no upload, no staging, no voice without its row, no lease, every job ended."""
+    server = Server(home)
+    try:
+        assert files_under(home / "uploads") == []
+        assert files_under(home / "staging") == []
+        assert files_under(home / "leases") == []
+        voices = httpx.get(f"{server.url}/v1/voices", headers=headers).json()
+        assert sorted(p.name for p in (home / "voices").iterdir()) == sorted(v["voice_id"] for v in voices)
+        for job_id in jobs:
+            job = httpx.get(f"{server.url}/v1/jobs/{job_id}", headers=headers).json()
+            assert job["status"] == "failed" and "interrupted" in job["message"], job
+    finally:
+        server.stop()
+
+
+def test_killed_during_the_upload(home, piper_samples):
+    folder, headers = home
+    body, content_type = multipart(piper_samples)
+    server = Server(folder)
+    sent_half = threading.Event()
+
+    def slow_body() -> Iterator[bytes]:
+        yield body[: len(body) // 2]
+        sent_half.set()
+        time.sleep(60)  # the server is killed while it waits for the rest
+        yield body[len(body) // 2 :]
+
+    def post() -> None:
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.post(f"{server.url}/v1/voices", content=slow_body(), headers=headers | {"content-type": content_type})
+
+    threading.Thread(target=post, daemon=True).start()
+    wait_until(lambda: sent_half.is_set() and files_under(folder / "uploads"), 60, "the upload on disk")
+    server.kill()
+    assert files_under(folder / "uploads")  # what the kill left behind, for the start-up to clear
+    assert_nothing_left(folder, headers, [])
+
+
+@pytest.mark.parametrize(
+    ("stage", "env"),
+    [("fit", {"REALVOICE_FIT_MODE": "fast"}), ("save", {"REALVOICE_FIT_MODE": "nearest-stock", "KILL_AT_SAVE": "1"})],
+)
+def test_killed_during_the_build(home, piper_samples, stage, env):
+    folder, headers = home
+    body, content_type = multipart(piper_samples)
+    server = Server(folder, **env)
+    r = httpx.post(f"{server.url}/v1/voices", content=body, headers=headers | {"content-type": content_type})
+    assert r.status_code == 202, r.text
+    job_id = r.json()["job_id"]
+    if stage == "fit":
+
+        def fitting() -> bool:
+            return httpx.get(f"{server.url}/v1/jobs/{job_id}", headers=headers).json()["progress"] >= 0.6
+
+        wait_until(fitting, 300, "the fit start")
+        server.kill()
+    else:
+        server.proc.wait(300)  # it kills itself with a half-written model file
+        assert files_under(folder / "staging")  # the half-saved voice, for the start-up to clear
+    assert_nothing_left(folder, headers, [job_id])
+
+
+def test_a_killed_cli_build_ends_its_job(home, piper_samples):
+    folder, _ = home
+    proc = subprocess.run([sys.executable, "-c", CLI_BUILD, str(folder), *map(str, piper_samples)], timeout=600)
+    assert proc.returncode == -signal.SIGKILL
+    service = RealVoiceCloningService(folder)  # the next start-up, as the next CLI command would do it
+    try:
+        from sqlalchemy import select
+
+        from realvoice.store import JobRow
+
+        with service.db.session() as s:
+            jobs = s.scalars(select(JobRow)).all()
+        assert [(j.kind, j.status) for j in jobs] == [("clone", "failed")]
+        assert "interrupted" in jobs[0].message
+        assert service.get_user_voices("crash") == []
+        assert files_under(folder / "staging") == [] and files_under(folder / "leases") == []
+    finally:
+        service.close()
