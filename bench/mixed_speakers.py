@@ -3,9 +3,9 @@
 
 Each speaker's clips go through the real intake (decode, checks, cleaning, Resemblyzer embedding)
 once; then many voices are drawn from them: one speaker alone (5-8 clips), and two speakers mixed
-3+3, 4+3, 4+2 and 5+1 (the last is the leave-one-out check's job, shown for completeness). A row
-counts what the intake did: refused the voice (``mixed_speakers``), rejected samples by name
-(``different_speaker``), or let it through. Needs ../shared/speech-dev.
+3+3, 4+3, 4+2 and 5+1. A row counts what the intake's cross-sample checks did: refused the voice
+(``mixed_speakers``), rejected the minority by name, rejected one sample by the leave-one-out
+centroid (both ``different_speaker``), or let it through. Needs ../shared/speech-dev.
 
 Usage: python bench/mixed_speakers.py [--draws 40]
 """
@@ -23,7 +23,7 @@ import numpy as np
 
 from realvoice.analysis import SpeakerEncoder
 from realvoice.samples import take_in
-from realvoice.samples.intake import speaker_groups  # noqa: E402
+from realvoice.samples.intake import SAME_SPEAKER_MIN, speaker_groups  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2] / "shared" / "speech-dev"
 # Tuned on the first group only; the second is the report's judge (hard/ speakers in both).
@@ -50,8 +50,14 @@ def _embeddings(files: list[Path], encoder: SpeakerEncoder) -> list[np.ndarray]:
 
 
 def _verdict(embs: list[np.ndarray]) -> str:
-    groups = speaker_groups(np.stack(embs))
-    return "through" if groups is None else groups.verdict
+    """What the intake's cross-sample checks do: the two-group split, then the leave-one-out centroid."""
+    e = np.stack(embs)
+    groups = speaker_groups(e)
+    if groups is not None:
+        return groups.verdict
+    others = e.sum(axis=0) - e
+    others /= np.linalg.norm(others, axis=1, keepdims=True) + 1e-9
+    return "odd" if (np.sum(e * others, axis=1) < SAME_SPEAKER_MIN).any() else "through"
 
 
 def _rows(speakers: list[str], emb: dict[str, list[np.ndarray]], draws: int, rng: random.Random) -> dict[str, Counter]:
@@ -79,15 +85,14 @@ def main() -> None:
         raise SystemExit(f"needs {ROOT}")
     files, encoder = _files(), SpeakerEncoder.load()
     rng = random.Random(0)
-    print("| group | voices drawn | n | refused (mixed_speakers) | minority rejected | through |")
-    print("|---|---|---|---|---|---|")
+    print("| group | voices drawn | n | refused (mixed) | minority rejected | one rejected (leave-one-out) | through |")
+    print("|---|---|---|---|---|---|---|")
     for label, speakers in (("tuning", TUNE), ("held-out", HELD_OUT)):
         emb = {s: _embeddings(files[s][: CLIPS + 3], encoder) for s in speakers}
         for what, c in _rows(speakers, emb, args.draws, rng).items():
             n = sum(c.values())
-            print(
-                f"| {label} | {what} | {n} | {c['mixed'] / n:.0%} | {c['minority'] / n:.0%} | {c['through'] / n:.0%} |"
-            )
+            shares = " | ".join(f"{c[k] / n:.0%}" for k in ("mixed", "minority", "odd", "through"))
+            print(f"| {label} | {what} | {n} | {shares} |")
 
 
 if __name__ == "__main__":

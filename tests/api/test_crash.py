@@ -158,7 +158,7 @@ def test_killed_during_the_build(home, piper_samples, stage, env):
     if stage == "fit":
 
         def fitting() -> bool:
-            return httpx.get(f"{server.url}/v1/jobs/{job_id}", headers=headers).json()["progress"] >= 0.6
+            return httpx.get(f"{server.url}/v1/jobs/{job_id}", headers=headers).json()["progress"] >= 60  # percent
 
         wait_until(fitting, 300, "the fit start")
         server.kill()

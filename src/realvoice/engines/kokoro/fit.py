@@ -155,30 +155,36 @@ def _dtw_path(A, B):
     return path[::-1]
 
 
-def others_busy_cores(window_s=0.2):
+def _cpu_jiffies() -> tuple[int, int, int]:
+    """All jiffies, idle + iowait, and this process's user + system time (the same clock ticks)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    with open("/proc/self/stat") as f:
+        own = f.read().rsplit(")", 1)[1].split()
+    return sum(v), v[3] + v[4], int(own[11]) + int(own[12])
+
+
+def busy_between(before: tuple[int, int, int], after: tuple[int, int, int], cores: int) -> float | None:
+    """Cores other processes kept busy between two ``_cpu_jiffies`` readings."""
+    total = after[0] - before[0]
+    if total <= 0:
+        return None
+    others = total - (after[1] - before[1]) - (after[2] - before[2])
+    return max(0.0, cores * others / total)
+
+
+def others_busy_cores(window_s: float = 0.2) -> float | None:
     """How many cores other processes keep busy right now (this thread sleeps while it looks); None
     where /proc is missing. This process's own threads are left out: onnxruntime's workers go on
     spinning for a moment after a synthesis, and the load average would count the intake and
     transcription just before the fit."""
-
-    def read():
-        with open("/proc/stat") as f:
-            v = [int(x) for x in f.readline().split()[1:]]
-        with open("/proc/self/stat") as f:
-            own = f.read().rsplit(")", 1)[1].split()
-        # all jiffies, idle + iowait, and this process's user + system time (the same clock ticks)
-        return sum(v), v[3] + v[4], int(own[11]) + int(own[12])
-
     try:
-        t0, i0, o0 = read()
+        before = _cpu_jiffies()
         time.sleep(window_s)
-        t1, i1, o1 = read()
+        after = _cpu_jiffies()
     except (OSError, ValueError, IndexError):
         return None
-    total = t1 - t0
-    if total <= 0:
-        return None
-    return max(0.0, (os.cpu_count() or 1) * (total - (i1 - i0) - (o1 - o0)) / total)
+    return busy_between(before, after, os.cpu_count() or 1)
 
 
 def pick_threads(max_threads=None):
