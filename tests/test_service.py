@@ -230,3 +230,38 @@ def test_pronunciation_dictionary_changes_what_is_said(service, alice_voice, tmp
     audio, sr = sf.read(r.audio_path, dtype="float32")
     assert "banana" in transcribe(audio, sr).lower()
     assert service.delete_pronunciation("alice", "zorblax") and not service.delete_pronunciation("alice", "zorblax")
+
+
+@pytest.mark.parametrize("rejected", [True, False])
+def test_a_stock_voice_says_so_everywhere_and_never_scores_high(service, piper_samples, monkeypatch, rejected):
+    """A fit that validation refused leaves a stock voice: a stranger. The result, the voice list and
+    the CLI say so first, with a code, and the score cannot read better than "needs more samples"."""
+    from typer.testing import CliRunner
+
+    from realvoice.cli import app
+
+    real_enroll = service.engine.enroll
+
+    def enroll(samples, **kwargs):  # the stock voice a rejected fit falls back to, without the minute's fit
+        model = real_enroll(samples, **{**kwargs, "mode": "nearest-stock"})
+        if rejected:
+            model.params = {"start_voice": model.params["stock_voice"], "fit_kept": False, "fit_share": 0.0}
+        return model
+
+    monkeypatch.setattr(service.engine, "enroll", enroll)
+    r = service.create_voice("stockuser", "Stranger", piper_samples, allow_duplicate=True)
+    assert r.success and r.fit_outcome == "stock" and r.warning_codes == ["stock_voice"]
+    assert "not yours" in r.warnings[0] if rejected else "will not sound like you" in r.warnings[0]
+    assert r.quality_score <= 40 and r.quality_tier == "needs more samples"
+    listed = {v.voice_id: v for v in service.get_user_voices("stockuser")}[r.voice_id]
+    assert listed.fit_outcome == "stock" and listed.warning_codes == ["stock_voice"] and listed.quality_score <= 40
+    args = ["voices", "list", "--user", "stockuser", "--home", str(service.settings.home)]
+    out = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+    assert out.exit_code == 0 and "stock voice" in out.output
+    assert service.delete_user_voice(r.voice_id, "stockuser")
+
+
+def test_a_fitted_voice_reads_as_fitted(alice_voice, service):
+    assert alice_voice.fit_outcome == "fitted" and alice_voice.warning_codes == []
+    listed = {v.voice_id: v for v in service.get_user_voices("alice")}[alice_voice.voice_id]
+    assert listed.fit_outcome == "fitted"

@@ -9,6 +9,9 @@ from pydantic import BaseModel, Field
 
 Gender = Literal["female", "male", "unknown"]
 AgeBand = Literal["child", "young adult", "adult", "senior", "unknown"]
+# What the fit achieved: the person's voice, a voice part way from a stock voice toward it, or a
+# stock voice (a stranger) because no fitted point passed validation or no fit was asked for.
+FitOutcome = Literal["fitted", "partly_fitted", "stock"]
 
 
 class Issue(BaseModel):
@@ -91,6 +94,7 @@ class CloneResult(BaseModel):
     quality_score: float = 0.0
     quality_tier: str = ""
     quality_breakdown: QualityBreakdown | None = None
+    fit_outcome: FitOutcome = "fitted"
     characteristics: VoiceCharacteristics | None = None
     sample_reports: list[SampleReport] = Field(default_factory=list)
     total_speech_s: float = 0.0
@@ -99,6 +103,8 @@ class CloneResult(BaseModel):
     errors: list[str] = Field(default_factory=list)
     error_code: str | None = None
     warnings: list[str] = Field(default_factory=list)
+    # stable codes of the warnings that matter most ("stock_voice", "partly_fitted"), for programs
+    warning_codes: list[str] = Field(default_factory=list)
     recommendations: list[str] = Field(default_factory=list)
     elapsed_s: float = 0.0
 
@@ -132,6 +138,8 @@ class VoiceSummary(BaseModel):
     engine: str
     created_at: datetime
     sample_count: int = 0
+    fit_outcome: FitOutcome = "fitted"
+    warning_codes: list[str] = Field(default_factory=list)
 
 
 class VoiceDetail(VoiceSummary):

@@ -47,6 +47,7 @@ from .models import (
     VoiceCharacteristics,
     VoiceDetail,
     VoiceSummary,
+    quality_tier,
 )
 from .pipeline import Chunk, check_controls, prepare_text, quick_start, speak_sentences, stream_speech
 from .samples import take_in
@@ -56,6 +57,7 @@ from .store.janitor import sweep_abandoned
 from .store.leases import Lease, Leases
 from .streaming import SpeechStream
 from .text import check_entry
+from .verdict import STOCK_METHOD, fit_verdict
 
 Progress = Callable[[float, str], None]
 
@@ -306,20 +308,20 @@ class RealVoiceCloningService:
                 deadline=t0 + self.settings.enroll_seconds,
             )
             model.sample_hashes = [sample_hash(s.samples) for s in intake.accepted]
-            warnings = [f"{r.file}: {i.message}" for r in reports for i in r.issues if i.severity == "warning"]
-            if model.method == "nearest-stock":
-                warnings.append(
-                    "This voice uses the stock voice closest to your samples (method 'nearest-stock'), "
-                    "not a model fitted to your recordings; it will not sound exactly like you."
-                )
+            verdict = fit_verdict(model)
+            warnings = [verdict.message] if verdict.message else []
+            warnings += [f"{r.file}: {i.message}" for r in reports for i in r.issues if i.severity == "warning"]
+            score = verdict.cap(quality.score)
             result = CloneResult(
                 success=True,
                 name=name,
                 method=model.method,
                 engine=f"{model.engine} {model.engine_version}",
-                quality_score=quality.score,
-                quality_tier=quality.tier,
+                quality_score=score,
+                quality_tier=quality_tier(score),
                 quality_breakdown=quality.breakdown,
+                fit_outcome=verdict.outcome,
+                warning_codes=[verdict.code] if verdict.code else [],
                 characteristics=characteristics,
                 sample_reports=reports,
                 total_speech_s=intake.total_speech_s,
@@ -774,6 +776,8 @@ def _summary(row: VoiceRow, sample_count: int = 0) -> VoiceSummary:
         engine=row.engine,
         created_at=row.created_at,
         sample_count=sample_count,
+        fit_outcome=row.report.get("fit_outcome", "stock" if row.method == STOCK_METHOD else "fitted"),
+        warning_codes=row.report.get("warning_codes", []),
     )
 
 

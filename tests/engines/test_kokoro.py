@@ -229,10 +229,11 @@ def test_a_voice_file_with_a_broken_spectral_correction_is_refused(engine, tmp_p
         engine.load_voice(broken.save(tmp_path / "bad.npz"))
 
 
-@pytest.mark.parametrize("case", ["end fails", "both fail", "both pass"])
-def test_validation_tries_the_fits_earlier_point_only_when_the_end_point_fails(engine, monkeypatch, case):
-    """Validation tries the fit's earlier point when the end point fails (here: Whisper mishears it);
-    if both fail the start voice is kept; a passing end point stays and the earlier one is not spoken."""
+@pytest.mark.parametrize("case", ["end fails", "blend passes", "all fail", "end passes"])
+def test_validation_walks_from_the_fit_toward_the_start_voice_until_a_point_passes(engine, monkeypatch, case):
+    """Validation tries the fit's end point, then its earlier point, then blends toward the start voice
+    (here a point "fails" when Whisper mishears it); only when every point fails is the start voice
+    kept; a passing point ends the walk and later points are never spoken."""
     from realvoice.engines import EnrollSample
     from realvoice.engines.kokoro import engine as engine_module
     from realvoice.engines.kokoro import fit
@@ -244,6 +245,7 @@ def test_validation_tries_the_fits_earlier_point_only_when_the_end_point_fails(e
     layer = next(iter(layers))
     width = layers[layer].out_features
     end_adapter, back_adapter = {layer: np.full(width, 0.01, np.float32)}, {layer: np.full(width, -0.01, np.float32)}
+    blend = engine_module.BLEND_SHARES[0]
 
     def fake_fit(*args, **kwargs):
         fallback = {"step": 12, "style": back_style, "adapter": back_adapter}
@@ -251,17 +253,24 @@ def test_validation_tries_the_fits_earlier_point_only_when_the_end_point_fails(e
 
     spoken = []
     real_speak, real_score = engine_module._Validation.speak, engine_module._Validation.score
-    misheard = {"end fails": [end_adapter], "both fail": [end_adapter, back_adapter], "both pass": []}[case]
+
+    def kind(adapter):  # which point an adapter belongs to, from its values
+        if not adapter:
+            return "stock"
+        value = float(next(iter(adapter.values()))[0])
+        return {0.01: "end", -0.01: "earlier"}.get(round(value, 6), f"blend {value / 0.01:.2f}")
+
+    passing = {"end fails": "earlier", "blend passes": f"blend {blend:.2f}", "all fail": None, "end passes": "end"}
 
     def speak(self, table, adapter=None, f0_scale=1.0):
-        spoken.append(adapter)
+        spoken.append(kind(adapter))
         return real_speak(self, table, adapter, f0_scale)
 
     def score(self, audio):
-        similarity, wer = real_score(self, audio)
-        if any(spoken[-1] is a for a in misheard):
+        real_score(self, audio)  # the real measurement runs; its verdict is the test's to choose
+        if spoken[-1] != passing[case]:
             return 0.99, 1.0  # as if Whisper had heard none of the words
-        return 0.99, wer
+        return 0.99, 0.0
 
     monkeypatch.setattr(fit, "fit_style", fake_fit)
     monkeypatch.setattr(engine_module._Validation, "speak", speak)
@@ -270,19 +279,42 @@ def test_validation_tries_the_fits_earlier_point_only_when_the_end_point_fails(e
     audio = engine.synthesize_phonemes(table, engine.phonemize(text))
     samples = [EnrollSample("a", audio, 24000, np.ones(256, np.float32) / 16, text)]
     voice = engine.enroll(samples, mode="fast")
-    assert any(a is back_adapter for a in spoken) == (case != "both pass")  # scored only when needed
-    if case == "both fail":
+    walked = list(dict.fromkeys(k for k in spoken if k != "stock"))  # the end point may be spoken twice (pitch)
+    blends = [f"blend {share:.2f}" for share in engine_module.BLEND_SHARES]
+    order = ["end", "earlier", *blends]
+    expected = order if passing[case] is None else order[: order.index(passing[case]) + 1]
+    assert walked == expected, spoken
+    if case == "all fail":
         assert voice.method == "nearest-stock" and not voice.params["fit_kept"]
-        assert voice.metrics["fallback_step"] == 0
+        assert voice.metrics["fallback_step"] == 0 and voice.params["fit_share"] == 0.0
         return
     assert voice.method == "fitted-adapter-fast" and voice.params["fit_kept"]
-    chosen_style, chosen_adapter = (back_style, back_adapter) if case == "end fails" else (end_style, end_adapter)
     assert voice.metrics["fallback_step"] == (12 if case == "end fails" else 0)
-    assert voice.metrics["end_wer"] == (1.0 if case == "end fails" else voice.metrics["fitted_wer"])
-    # both points' figures are kept in the summary (-1: the earlier point was not needed)
-    assert voice.metrics["earlier_similarity"] == (0.99 if case == "end fails" else -1.0)
-    assert np.allclose(voice.arrays["style"][0], chosen_style)
-    assert np.allclose(voice.arrays[engine_module.ADAPTER_PREFIX + layer], chosen_adapter[layer])
+    assert voice.params["fit_share"] == (blend if case == "blend passes" else 1.0)
+    assert voice.metrics["end_wer"] == (voice.metrics["fitted_wer"] if case == "end passes" else 1.0)
+    # the earlier point's figures are kept in the summary (-1: it was not needed)
+    assert voice.metrics["earlier_similarity"] == (-1.0 if case == "end passes" else 0.99)
+    start = {"end fails": back_style, "end passes": end_style}.get(case)
+    if start is not None:
+        assert np.allclose(voice.arrays["style"][0], start)
+    adapter = voice.arrays[engine_module.ADAPTER_PREFIX + layer]
+    want = {
+        "end fails": back_adapter[layer],
+        "end passes": end_adapter[layer],
+        "blend passes": blend * end_adapter[layer],
+    }
+    assert np.allclose(adapter, want[case])
+
+
+def test_a_fit_starts_from_a_voice_of_the_speakers_gender_by_pitch():
+    from realvoice.engines.kokoro.engine import start_voices
+
+    stock = {"jf_alpha": np.zeros(1), "jf_nezumi": np.zeros(1), "jm_kumo": np.zeros(1)}
+    assert set(start_voices(stock, 172.0)) == {"jf_alpha", "jf_nezumi"}  # the woman the issue names
+    assert set(start_voices(stock, 110.0)) == {"jm_kumo"}
+    assert set(start_voices(stock, 155.0)) == set(stock)  # ambiguous: any voice
+    assert set(start_voices(stock, 0.0)) == set(stock)  # no pitch found
+    assert set(start_voices({"jf_alpha": np.zeros(1)}, 110.0)) == {"jf_alpha"}  # never an empty choice
 
 
 def _logmel(y):

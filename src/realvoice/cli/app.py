@@ -78,7 +78,12 @@ def print_clone_report(r: CloneResult) -> None:
         console.print(f"[red]Voice not created ({r.error_code}):[/red]\n" + "\n".join(r.errors))
     else:
         c = r.characteristics
-        console.print(f"[bold green]Voice created:[/bold green] {r.voice_id}  ({r.name})")
+        if r.fit_outcome == "stock":
+            console.print(f"[bold red]Voice created, but it is not your voice:[/bold red] {r.voice_id}  ({r.name})")
+        elif r.fit_outcome == "partly_fitted":
+            console.print(f"[bold yellow]Voice created, only partly like you:[/bold yellow] {r.voice_id}  ({r.name})")
+        else:
+            console.print(f"[bold green]Voice created:[/bold green] {r.voice_id}  ({r.name})")
         console.print(f"Quality: [bold]{r.quality_score:.0f}/100[/bold] ({r.quality_tier})  {r.quality_breakdown}")
         if c:
             console.print(
@@ -129,14 +134,16 @@ def voices_list(user: UserOpt = "local", home: HomeOpt = None) -> None:
     rows = _service(home).get_user_voices(user)
     table = Table(title=f"Voices of {user}")
     table.add_column("id", no_wrap=True, min_width=32)
-    for col in ("name", "quality", "tier", "method", "created"):
+    for col in ("name", "quality", "tier", "likeness", "method", "created"):
         table.add_column(col)
+    likeness = {"fitted": "[green]your voice", "partly_fitted": "[yellow]partly", "stock": "[red]stock voice"}
     for v in rows:
         table.add_row(
             v.voice_id,
             v.name,
             f"{v.quality_score:.0f}",
             v.quality_tier,
+            likeness[v.fit_outcome],
             v.method,
             v.created_at.strftime("%Y-%m-%d %H:%M"),
         )

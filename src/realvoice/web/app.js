@@ -283,6 +283,12 @@ async function followJob(url) {
   throw new Error("The progress stream ended early; the voice list shows the result when it is ready.");
 }
 
+const LIKENESS = {
+  fitted: { headline: "Voice ready", badge: "" },
+  partly_fitted: { headline: "Voice ready, but only partly like you", badge: "partly like you" },
+  stock: { headline: "Voice made, but it is not your voice: a stock voice", badge: "stock voice, not yours" },
+};
+
 function showResult(job) {
   const r = job.result;
   const box = $("result-body");
@@ -295,7 +301,12 @@ function showResult(job) {
     $("result").focus();
     return;
   }
-  say("create-status", `Voice ready in ${r.elapsed_s.toFixed(0)} s.`);
+  const likeness = LIKENESS[r.fit_outcome] || LIKENESS.fitted;
+  say("create-status", `${likeness.headline} (${r.elapsed_s.toFixed(0)} s).`, r.fit_outcome !== "fitted");
+  if (r.fit_outcome !== "fitted") {
+    // the reason comes first, where the eye lands, not among the notes below
+    box.append(el("p", { class: `likeness ${r.fit_outcome}`, role: "alert" }, r.warnings[0] || likeness.headline));
+  }
   const c = r.characteristics || {};
   box.append(el("p", {}, el("span", { class: "score" }, `${r.quality_score.toFixed(0)}/100`), ` — ${r.quality_tier}`));
   const dl = el("dl");
@@ -309,7 +320,7 @@ function showResult(job) {
   row("Method", `${r.method} (${r.engine})`);
   box.append(dl);
   appendList(box, "Recommendations", r.recommendations);
-  appendList(box, "Notes", r.warnings);
+  appendList(box, "Notes", r.fit_outcome === "fitted" ? r.warnings : r.warnings.slice(1));
   $("result").focus();
   loadVoices(r.voice_id);
   showReportPicture(box, r.voice_id);
@@ -358,6 +369,8 @@ function renderVoices(select) {
     const item = el("li", {},
       el("strong", {}, v.name), " ",
       el("span", { class: "meta" }, `— ${v.quality_score.toFixed(0)}/100, ${v.quality_tier}, made ${new Date(v.created_at).toLocaleString()}`),
+      (LIKENESS[v.fit_outcome] || LIKENESS.fitted).badge
+        ? el("span", { class: `badge ${v.fit_outcome}` }, ` ${LIKENESS[v.fit_outcome].badge}`) : "",
       el("div", { class: "row" },
         el("button", { type: "button", class: "secondary", onclick: (e) => preview(v, audio, e.target) }, "▶ Preview"),
         el("button", { type: "button", class: "secondary", onclick: () => { chooser.value = v.voice_id; $("speak-text").focus(); } }, "Use in playground"),

@@ -1,0 +1,56 @@
+"""What an enrollment achieved, told plainly: the person's voice, part of it, or a stranger's.
+
+The quality score grades the recordings; a voice that is not the person's must not inherit a high
+grade from good recordings, so the outcome caps it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .engines.base import VoiceModel
+from .models import FitOutcome
+
+STOCK_METHOD = "nearest-stock"
+# The highest score each outcome may show: a stock voice reads "needs more samples", a partly
+# fitted one at most "good".
+SCORE_CAP: dict[FitOutcome, float] = {"fitted": 100.0, "partly_fitted": 79.0, "stock": 40.0}
+
+
+@dataclass(frozen=True)
+class FitVerdict:
+    outcome: FitOutcome
+    code: str | None  # a stable warning code, None for a fitted voice
+    message: str | None  # what the user is told, first among the warnings
+
+    def cap(self, score: float) -> float:
+        return min(score, SCORE_CAP[self.outcome])
+
+
+def fit_verdict(model: VoiceModel) -> FitVerdict:
+    """The outcome of an engine's enrollment, from the method and parameters it recorded."""
+    if model.method == STOCK_METHOD:
+        stock = model.params.get("start_voice") or model.params.get("stock_voice") or "a stock voice"
+        if model.params.get("fit_kept") is False:
+            why = (
+                "Your voice could not be learned from these recordings: every fitted version lost too many "
+                f"words or sounded less like you than the start voice. This voice is the stock voice '{stock}', "
+                "someone else's voice, not yours. Record in a quiet room, close to the microphone, reading "
+                "naturally, and create the voice again."
+            )
+        else:
+            why = (
+                f"This voice is the stock voice closest to your samples ('{stock}', method '{STOCK_METHOD}'), "
+                "not a model fitted to your recordings: it will not sound like you."
+            )
+        return FitVerdict("stock", "stock_voice", why)
+    share = float(model.params.get("fit_share", 1.0))
+    if share < 1.0:
+        return FitVerdict(
+            "partly_fitted",
+            "partly_fitted",
+            f"Only part of what was learned from your recordings could be kept ({share:.0%} of the way from a "
+            "stock voice to yours): the full fit lost words. The voice will sound only partly like you; "
+            "cleaner recordings, or more of them, usually fix this.",
+        )
+    return FitVerdict("fitted", None, None)
