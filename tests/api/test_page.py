@@ -152,3 +152,25 @@ def test_upload_build_speak_and_delete(page, piper_samples, tmp_path):
     voices.first.get_by_role("button", name="Delete").click()
     sync_api.expect(page.locator("#voices li")).to_have_count(0)
     sync_api.expect(page.locator("#voices-status")).to_contain_text("Deleted Page voice")
+
+
+def test_the_api_reference_renders_with_no_outside_requests(page, base_url):
+    """/docs comes entirely from this server: every request elsewhere is blocked and counted."""
+    outside = []
+
+    def only_ours(route):
+        if route.request.url.startswith(base_url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_ours)
+    try:
+        page.goto(base_url + "/docs")
+        sync_api.expect(page.locator(".swagger-ui .info .title")).to_contain_text("realvoice", timeout=30_000)
+        sync_api.expect(page.locator(".opblock-summary-path", has_text="/v1/voices").first).to_be_visible()
+        shot(page, "5-api-reference")
+    finally:
+        page.unroute("**/*")
+    assert outside == []

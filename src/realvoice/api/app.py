@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from .. import __version__
 from ..service import RealVoiceCloningService
@@ -20,6 +21,8 @@ from .limits import JobSlots, RateLimiter, RenderQueue
 from .middleware import BodyLimit
 from .previews import PreviewCache
 from .routes import health, jobs, openai, samples, voices
+
+DOCS_ASSETS = "/docs/assets"
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 DESCRIPTION = """
@@ -52,7 +55,14 @@ def create_app(service: RealVoiceCloningService | None = None, *, settings: ApiS
         yield
         state.jobs.shutdown()
 
-    app = FastAPI(title="realvoice", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    # FastAPI's own /docs loads Swagger UI from a CDN, blank offline; this serves it from the wheel.
+    app = FastAPIOffline(
+        title="realvoice",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        static_url=DOCS_ASSETS,
+    )
     app.state.api = state
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_json_bytes)

@@ -282,7 +282,10 @@ class KokoroEngine:
             raise EngineError(f"unknown fit mode {mode!r}; choose from {', '.join(FIT_MODES)}", code="bad_fit_mode")
         if mode == "nearest-stock" or not any(s.transcript for s in samples):
             return self._nearest_stock(samples, progress=progress)
-        return self._fit(samples, mode, progress, deadline)
+        try:
+            return self._fit(samples, mode, progress, deadline)
+        finally:
+            give_back_freed_memory()
 
     def torch_model(self):
         """The differentiable PyTorch copy, rebuilt from the ONNX on first use (a few seconds)."""
@@ -564,6 +567,27 @@ def _cached_json(path: Path, key: str, compute: Callable[[], Any]) -> Any:
     payload = json.dumps({"key": key, "value": value})
     atomic_write(path, lambda tmp: Path(tmp).write_text(payload))
     return value
+
+
+def give_back_freed_memory() -> None:
+    """Return the heap a fit freed to the system.
+
+    A fit allocates and frees gigabytes of PyTorch activations; glibc keeps freed blocks in its
+    arenas, so a server's resident memory stayed at its peak after the first build and crept up with
+    later ones. ``malloc_trim`` hands the free pages back. Elsewhere than glibc it is a no-op.
+    """
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        if libc is not None and hasattr(libc, "malloc_trim"):
+            libc.malloc_trim(0)
+    except OSError:
+        pass
 
 
 def start_voices(stock: dict[str, np.ndarray], f0_hz: float) -> dict[str, np.ndarray]:
