@@ -1,7 +1,10 @@
+import json
+
 import pytest
 from typer.testing import CliRunner
 
 from realvoice.cli import app
+from realvoice.cli.options import BED_NAMES, EFFECT_NAMES, PRESET_NAMES
 
 pytestmark = pytest.mark.slow
 runner = CliRunner()
@@ -12,9 +15,12 @@ def test_cli_lists_shows_says_and_deletes(service, alice_voice, tmp_path):
     out = runner.invoke(app, ["voices", "list", "--user", "alice", *home])
     assert out.exit_code == 0 and alice_voice.voice_id in out.output
     out = runner.invoke(app, ["voices", "show", alice_voice.voice_id, "--user", "alice", *home])
-    assert out.exit_code == 0 and '"quality_score"' in out.output
+    assert out.exit_code == 0 and "Score:" in out.output and "recordings" in out.output
+    assert '"quality_score"' not in out.output and len(out.output.splitlines()) < 15  # a summary, not a dump
+    out = runner.invoke(app, ["voices", "show", alice_voice.voice_id, "--user", "alice", "--json", *home])
+    assert out.exit_code == 0 and json.loads(out.output)["quality_score"] == alice_voice.quality_score
     out = runner.invoke(app, ["voices", "show", alice_voice.voice_id, "--user", "mallory", *home])
-    assert out.exit_code == 1 and "not found" in out.output
+    assert out.exit_code == 1 and "not found" in out.output and "--user" in out.output
     wav = tmp_path / "hi.flac"
     out = runner.invoke(
         app, ["say", "Hello there.", "--voice", alice_voice.voice_id, "--user", "alice", "-o", str(wav), *home]
@@ -31,3 +37,63 @@ def test_cli_lists_shows_says_and_deletes(service, alice_voice, tmp_path):
     out = runner.invoke(app, ["words", "list", "--user", "zed", *home])
     assert "gif -> /ʤˈɪf/" in out.output
     assert runner.invoke(app, ["words", "remove", "gif", "--user", "zed", *home]).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["-o", "x.aiff"], ".wav, .flac, .ogg or .mp3"),
+        (["-e", "reverbb"], "unknown effect 'reverbb'"),
+        (["--speed", "5"], "speed must be between 0.5 and 2.0"),
+        (["--pitch", "9"], "between -4 and +4 semitones"),
+        (["--music", "jazz"], "no music bed named 'jazz'"),
+        (["--voice", "f" * 32], "pass --user NAME"),
+    ],
+)
+def test_say_finds_a_bad_argument_before_it_speaks(service, alice_voice, tmp_path, args, says):
+    """No progress bar, no file, one clear sentence: the request is checked before any synthesis."""
+    out_file = tmp_path / "never.wav"
+    base = ["say", "Hello there.", "--voice", alice_voice.voice_id, "--user", "alice", "-o", str(out_file)]
+    out = runner.invoke(app, base + args + ["--home", str(service.settings.home)], env={"COLUMNS": "200"})
+    assert out.exit_code == 2, out.output
+    assert says in " ".join(out.output.split()) and "speaking" not in out.output
+    assert not list(tmp_path.iterdir())
+
+
+def test_say_takes_every_option_of_the_speech_request(service, alice_voice, tmp_path):
+    """Pitch, a music bed by name and a preset, as the page and the API take them."""
+    wav = tmp_path / "produced.mp3"
+    args = ["say", "Hello there, welcome back.", "--voice", alice_voice.voice_id, "--user", "alice", "-o", str(wav)]
+    args += ["--pitch", "2", "--music", "lofi", "--effects", "podcast", "--home", str(service.settings.home)]
+    out = runner.invoke(app, args)
+    assert out.exit_code == 0, out.output
+    assert wav.stat().st_size > 1000
+
+
+def test_a_missing_recording_is_named_once_before_any_work(service, tmp_path):
+    missing = tmp_path / "nowhere.wav"
+    out = runner.invoke(app, ["voices", "create", str(missing), "--home", str(service.settings.home)])
+    assert out.exit_code == 2 and "does not exist" in out.output
+    assert " ".join(out.output.split()).count("nowhere.wav") == 1 and "cloning" not in out.output
+
+
+def test_delete_asks_first(service, alice_voice):
+    home = ["--home", str(service.settings.home)]
+    out = runner.invoke(app, ["voices", "delete", alice_voice.voice_id, "--user", "alice", *home], input="n\n")
+    assert out.exit_code == 1 and "Joe" in out.output
+    assert [v.voice_id for v in service.get_user_voices("alice")] == [alice_voice.voice_id]
+
+
+def test_version_answers_without_loading_anything():
+    from realvoice import __version__
+
+    out = runner.invoke(app, ["--version"])
+    assert out.exit_code == 0 and out.output.strip() == f"realvoice {__version__}"
+
+
+def test_the_help_names_every_effect_preset_and_bed():
+    from realvoice.mix import BEDS, EFFECTS, PRESETS
+
+    assert EFFECT_NAMES.split(", ") == list(EFFECTS)
+    assert PRESET_NAMES.split(", ") == list(PRESETS)
+    assert BED_NAMES.split(", ") == list(BEDS)

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     min_speech_seconds: float = 1.0
     max_text_chars: int = 10_000
     max_job_text_chars: int = 200_000  # a speech job (a whole book chapter) is rendered in the background
+    # Every file and stream comes out at this loudness and true-peak ceiling (the podcast and
+    # streaming norm) unless the request has its own normalize effect.
+    output_lufs: float = Field(default=-16.0, ge=-40.0, le=-6.0)
+    output_true_peak_db: float = Field(default=-1.0, ge=-12.0, le=0.0)
 
     @cached_property
     def db_url(self) -> str:

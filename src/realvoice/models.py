@@ -147,6 +147,7 @@ class VoiceDetail(VoiceSummary):
 
     characteristics: VoiceCharacteristics
     sample_reports: list[SampleReport]
+    warnings: list[str] = Field(default_factory=list)  # as the build reported them, the verdict first
     recommendations: list[str] = Field(default_factory=list)
     validation: dict[str, float] = Field(default_factory=dict)
     fingerprint: str = ""

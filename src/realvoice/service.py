@@ -28,6 +28,7 @@ from .analysis.fingerprint import sample_hash
 from .analysis.plots import voice_report_png
 from .analysis.transcribe import transcribe
 from .audio import atomic_sound_file, encode, write_wav
+from .audio.io import check_output_format
 from .config import Settings
 from .engines import Engine, EnrollSample, VoiceModel, get_engine
 from .errors import (
@@ -39,7 +40,8 @@ from .errors import (
     RealVoiceError,
     VoiceNotFoundError,
 )
-from .mix import add_background_music, apply_effects, parse_effects
+from .mix import add_background_music, apply_effects, normalize, parse_effects
+from .mix.level import Leveller
 from .models import (
     CloneResult,
     SampleReport,
@@ -51,6 +53,7 @@ from .models import (
 )
 from .pipeline import Chunk, check_controls, prepare_text, quick_start, speak_sentences, stream_speech
 from .samples import take_in
+from .samples.rule import recording_rule
 from .store import Database, FileBlobStore, JobRow, PronunciationRow, SampleRow, VoiceRow
 from .store.blobs import check_id, new_id
 from .store.janitor import sweep_abandoned
@@ -469,6 +472,7 @@ class RealVoiceCloningService:
             **_summary(row, sum(r.accepted for r in reports)).model_dump(),
             characteristics=VoiceCharacteristics.model_validate(row.characteristics),
             sample_reports=reports,
+            warnings=row.report.get("warnings", []),
             recommendations=row.report.get("recommendations", []),
             validation=row.report.get("validation", {}),
             fingerprint=row.fingerprint,
@@ -660,6 +664,7 @@ class RealVoiceCloningService:
             encoder=encoder,
             effects=chain or None,
             music=music,
+            leveller=None if "normalize" in chain else self._leveller(),
         )
 
     def render(
@@ -682,7 +687,9 @@ class RealVoiceCloningService:
         ``max_chars`` raises the text limit for background jobs (``settings.max_job_text_chars``)."""
         t0 = time.perf_counter()
         try:
-            chosen = parse_effects(effects)
+            chosen, music = self._prepare_render(
+                voice_id, user_id, output_path, speed, pitch_semitones, background_music, effects
+            )
             chunks = self.stream_user_speech(
                 voice_id,
                 text,
@@ -697,13 +704,14 @@ class RealVoiceCloningService:
             sr = self.engine.sample_rate
             path = Path(output_path) if output_path else self._output_path(user_id)
             lead = np.zeros(int(0.1 * sr), np.float32)
-            if not chosen and not background_music and path.suffix.lower() in (".wav", ".flac"):
+            if not chosen and music is None and path.suffix.lower() in (".wav", ".flac"):
                 # Plain speech goes straight to disk sentence by sentence: memory stays one sentence deep.
+                level = self._leveller()
                 with atomic_sound_file(path, sr) as out:
                     out.write(lead)
                     frames = len(lead)
                     for c in chunks:
-                        out.write(np.clip(c.audio, -1.0, 1.0))
+                        out.write(np.clip(level(c.audio), -1.0, 1.0))
                         frames += len(c.audio)
                 duration = speech_s = frames / sr
                 synth_s = time.perf_counter() - t0
@@ -713,8 +721,10 @@ class RealVoiceCloningService:
                 synth_s = time.perf_counter() - t0
                 if chosen:
                     audio = apply_effects(audio, sr, chosen)
-                if background_music:
-                    audio = add_background_music(audio, sr, self._music(background_music, sr))
+                if music is not None:
+                    audio = add_background_music(audio, sr, music)
+                if "normalize" not in chosen:  # the user's own loudness target wins over ours
+                    audio = normalize(audio, sr, self.settings.output_lufs, self.settings.output_true_peak_db)
                 encode(path, audio, sr)
                 duration = len(audio) / sr
             return SpeechResult(
@@ -737,6 +747,44 @@ class RealVoiceCloningService:
                 error_code=exc.code,
                 elapsed_s=round(time.perf_counter() - t0, 3),
             )
+
+    def check_speech_request(
+        self,
+        voice_id: str,
+        user_id: str,
+        *,
+        output_path: str | Path | None = None,
+        speed: float = 1.0,
+        pitch_semitones: float = 0.0,
+        background_music: bool | str | Path = False,
+        effects: Any = None,
+    ) -> None:
+        """Raise what :meth:`render` would fail on, before any speech is made (a front end calls it
+        before it shows progress): an unknown voice, a control out of range, an unknown effect or
+        music, an output format that cannot be written."""
+        self._prepare_render(voice_id, user_id, output_path, speed, pitch_semitones, background_music, effects)
+
+    def _prepare_render(
+        self,
+        voice_id: str,
+        user_id: str,
+        output_path: str | Path | None,
+        speed: float,
+        pitch_semitones: float,
+        background_music: bool | str | Path,
+        effects: Any,
+    ) -> tuple[Any, np.ndarray | None]:
+        """The checked effect chain and music bed of a render; every check that needs no synthesis."""
+        self._row(voice_id, user_id)
+        check_controls(speed, 1.0, pitch_semitones)
+        if output_path is not None:
+            check_output_format(output_path)
+        chain = parse_effects(effects)
+        music = self._music(background_music, self.engine.sample_rate) if background_music else None
+        return chain, music
+
+    def _leveller(self) -> Leveller:
+        return Leveller(self.engine.sample_rate, self.settings.output_lufs, self.settings.output_true_peak_db)
 
     def _music(self, spec: bool | str | Path, sr: int) -> np.ndarray:
         from .mix import load_music
@@ -794,7 +842,7 @@ def _not_enough_message(reports: list[SampleReport], needed: int) -> str:
     for r in reports:
         if not r.accepted:
             lines.append(f"- {r.file}: {'; '.join(r.reasons) or 'rejected'}")
-    lines.append(f"Record {needed - good} more clear sample(s) of at least 3 seconds of speech each, in a quiet room.")
+    lines.append(f"Record {needed - good} more in a quiet room. {recording_rule()}")
     return "\n".join(lines)
 
 

@@ -2,7 +2,8 @@
 
 A stream is opened only after everything about the request has been checked (voice, text, format,
 effects, music), so a bad request fails before any synthesis; then each sentence is synthesised,
-run through the effects and music that work on a stream (see ``mix/stream.py``), encoded, and
+run through the effects, the leveller (``mix/level.py``) and the music that work on a stream (see
+``mix/stream.py``), encoded, and
 handed out. Closing the stream stops the synthesis at the next sentence.
 """
 
@@ -14,6 +15,7 @@ import numpy as np
 
 from .audio.stream import FORMATS, StreamEncoder
 from .mix.effects import EffectChain
+from .mix.level import Leveller
 from .mix.stream import StreamEffects, StreamMusic
 from .pipeline import Chunk
 
@@ -31,11 +33,13 @@ class SpeechStream:
         encoder: StreamEncoder,
         effects: EffectChain | None = None,
         music: StreamMusic | None = None,
+        leveller: Leveller | None = None,
     ) -> None:
         self.format, self.sample_rate, self.sentences = format, sample_rate, sentences
         self.spoken = 0  # sentences made so far
         self.cancelled = False
         self._chunks = chunks
+        self._level = leveller
         self._bytes = self._run(encoder, StreamEffects(effects, sample_rate) if effects else None, music)
 
     @property
@@ -69,6 +73,8 @@ class SpeechStream:
                     break
                 assert isinstance(chunk, Chunk)
                 audio = fx.process(chunk.audio) if fx else chunk.audio
+                if self._level is not None:
+                    audio = self._level(audio)
                 if music is not None:
                     audio = music.mix(audio)
                 data = encoder.encode(audio)
@@ -78,6 +84,8 @@ class SpeechStream:
             if self.cancelled:
                 return
             ringing = fx.flush() if fx else np.zeros(0, np.float32)
+            if self._level is not None:
+                ringing = self._level.follow(ringing)
             if music is not None:
                 ringing = music.tail(ringing)
             last = encoder.encode(ringing) + encoder.finish()

@@ -99,6 +99,13 @@ def test_the_page_is_served_at_root(client):
     assert client.get("/app.js").status_code == 200 and client.get("/style.css").status_code == 200
 
 
+def test_the_page_states_the_one_recording_rule(client):
+    """The page, the errors and the tips give one rule for sample length (recording_rule)."""
+    from realvoice.samples.rule import recording_rule
+
+    assert recording_rule(client.app.state.api.service.settings) in client.get("/").text
+
+
 def test_guessing_keys_is_limited_per_client_address(service):
     """Wrong and missing keys count against the address they come from; past the limit, even a good
     key from there waits (or the right guess would be told apart from the wrong ones)."""

@@ -5,6 +5,7 @@ Skips where Playwright or ``/usr/bin/chromium`` is absent (``apt-get install chr
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import threading
@@ -135,7 +136,13 @@ def test_upload_build_speak_and_delete(page, piper_samples, tmp_path):
     page.get_by_label("File format").select_option("mp3")
     page.get_by_label("Reverb").check()
     page.get_by_label("Pitch").fill("2")  # a range input: fill sets its value
-    page.get_by_role("button", name="Speak").click()
+    page.get_by_label("Sound").select_option("podcast")
+    page.get_by_label("Background music").select_option("lofi")
+    with page.expect_request(lambda r: "/speech" in r.url and r.method == "POST") as sent:
+        page.get_by_role("button", name="Speak").click()
+    body = json.loads(sent.value.post_data or "{}")
+    assert body["effects"] == ["podcast", "reverb"] and body["background_music"] == "lofi"
+    assert body["pitch_semitones"] == 2
     download = page.locator("#speak-download")
     sync_api.expect(download).to_be_visible(timeout=120_000)
     sync_api.expect(page.locator("#speak-status")).to_contain_text("s of audio")
@@ -147,6 +154,7 @@ def test_upload_build_speak_and_delete(page, piper_samples, tmp_path):
     saved = tmp_path / info.value.suggested_filename
     info.value.save_as(saved)
     assert saved.suffix == ".mp3" and saved.stat().st_size > 5_000
+    assert saved.name == "Page voice - hello-from-the-playground.mp3"
 
     page.once("dialog", lambda d: d.accept())
     voices.first.get_by_role("button", name="Delete").click()

@@ -6,7 +6,8 @@ import typer
 from typer.testing import CliRunner
 
 from realvoice.audio import decode, loudness_lufs, write_wav
-from realvoice.cli.mix import mix, parse_effect_options
+from realvoice.cli.mix import mix
+from realvoice.cli.options import parse_effect_options
 
 from .signals import SR, speechlike
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..models import QualityBreakdown, SampleReport, quality_tier
+from ..samples.rule import GOOD_SPEECH_S, more_sentences
 from .features import VoiceFeatures
 
 WEIGHTS = {"consistency": 0.35, "sample_quality": 0.30, "duration_adequacy": 0.20, "variety": 0.15}
-GOOD_SPEECH_S = 30.0  # half a minute of clean speech is enough for the default engine
 CONSISTENT_SIM = 0.80  # Resemblyzer: two clips of one speaker typically score 0.75-0.90
 STRANGER_SIM = 0.55  # two different speakers typically score 0.40-0.65
 DIFFERENT_PAIR = 0.65  # a pair of clips below this probably holds two different people
@@ -86,11 +86,11 @@ def _advice(
     reports: list[SampleReport],
 ) -> list[str]:
     tips: list[str] = []
-    if speech < GOOD_SPEECH_S:
-        more = max(1, int(np.ceil((GOOD_SPEECH_S - speech) / 6.0)))
+    more = more_sentences(speech)
+    if more:
         tips.append(
-            f"Record {more} more sample{'s' if more > 1 else ''} of about 6 s each "
-            f"({speech:.0f} s of speech so far; {GOOD_SPEECH_S:.0f} s is ideal)."
+            f"Record {more} more sentence{'s' if more > 1 else ''} ({speech:.0f} s of speech so far; "
+            f"{GOOD_SPEECH_S:.0f} s in all gives the best voice)."
         )
     noisy = [r.file for r in accepted if r.metrics.snr_db < 25]
     if noisy:

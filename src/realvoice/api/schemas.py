@@ -39,6 +39,9 @@ class Job(BaseModel):
 # What the Python API takes too: names, {name: true/false}, {name: amount} (the seed's {"reverb": 0.2})
 # or {name: {parameter: value}}; the effect chain checks names and ranges and says what is allowed.
 EffectsField: TypeAlias = list[str] | dict[str, bool | float | dict[str, float]] | None
+# A bed by name (True: the default bed). Never a path: a request must not name a server file.
+MusicChoice = Literal["default", "ambient", "lofi", "corporate"]
+MUSIC_HELP = "False, true (the default bed) or a bed's name."
 
 
 class SpeechRequest(BaseModel):
@@ -52,13 +55,12 @@ class SpeechRequest(BaseModel):
         "or {name: true, an amount 0-1, or {parameter: value}}.",
         examples=[["eq", "compression", "reverb"]],
     )
-    background_music: bool = False
+    background_music: bool | MusicChoice = Field(default=False, description=MUSIC_HELP)
     speed: float = Field(default=1.0, ge=0.5, le=2.0, allow_inf_nan=False)
     pitch_semitones: float = Field(default=0.0, ge=-4.0, le=4.0, allow_inf_nan=False)
 
 
 StreamFormatName = Literal["mp3", "opus", "ogg", "aac", "flac", "wav", "pcm"]
-MusicChoice = Literal["ambient", "lofi", "corporate"]
 
 
 class SpeechStreamRequest(BaseModel):
@@ -73,7 +75,7 @@ class SpeechStreamRequest(BaseModel):
         description="As for /speech. Reverb and echo tails carry across sentences; compression and "
         "normalize act on each sentence.",
     )
-    background_music: bool | MusicChoice = False
+    background_music: bool | MusicChoice = Field(default=False, description=MUSIC_HELP)
     speed: float = Field(default=1.0, ge=0.5, le=2.0, allow_inf_nan=False)
     pitch_semitones: float = Field(default=0.0, ge=-4.0, le=4.0, allow_inf_nan=False)
 
@@ -84,7 +86,7 @@ class SpeechJobRequest(BaseModel):
     text: str = Field(min_length=1, max_length=200_000)
     format: AudioFormat = "mp3"
     effects: EffectsField = None
-    background_music: bool = False
+    background_music: bool | MusicChoice = Field(default=False, description=MUSIC_HELP)
     speed: float = Field(default=1.0, ge=0.5, le=2.0, allow_inf_nan=False)
     pitch_semitones: float = Field(default=0.0, ge=-4.0, le=4.0, allow_inf_nan=False)
 

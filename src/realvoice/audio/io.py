@@ -162,16 +162,26 @@ def write_wav(path: str | os.PathLike[str], samples: np.ndarray, sample_rate: in
 _FORMATS = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_16"), ".ogg": ("OGG", "OPUS"), ".mp3": ("MP3", None)}
 
 
+def check_output_format(path: str | os.PathLike[str]) -> str:
+    """The file's extension if ``encode`` can write it, else ``unsupported_format`` naming the choices."""
+    ext = Path(path).suffix.lower()
+    if ext not in _FORMATS:
+        from ..errors import InvalidInputError
+
+        shown = f"'{ext}'" if ext else "no extension"
+        raise InvalidInputError(
+            f"cannot write {Path(path).name!r} ({shown}): name the file .wav, .flac, .ogg or .mp3",
+            code="unsupported_format",
+        )
+    return ext
+
+
 def encode(path: str | os.PathLike[str], samples: np.ndarray, sample_rate: int) -> Path:
     """Write WAV, FLAC, OGG/Opus or MP3, chosen by the file's extension."""
     import soundfile as sf
 
     p = Path(path)
-    ext = p.suffix.lower()
-    if ext not in _FORMATS:
-        from ..errors import InvalidInputError
-
-        raise InvalidInputError(f"unsupported output format {ext!r}; use one of {', '.join(_FORMATS)}")
+    ext = check_output_format(p)
     if ext == ".wav":
         return write_wav(p, samples, sample_rate)
     fmt, subtype = _FORMATS[ext]

@@ -6,7 +6,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from ..models import CloneResult, SpeechResult
+from .options import EffectsOpt, MusicOpt, OutputOpt, parse_effect_options
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Offline voice cloning on a plain CPU.")
 voices = typer.Typer(no_args_is_help=True, help="Create, list, show and delete voices.")
@@ -24,6 +25,25 @@ console = Console()
 
 HomeOpt = Annotated[Path | None, typer.Option("--home", envvar="REALVOICE_HOME", help="Data folder.")]
 UserOpt = Annotated[str, typer.Option("--user", "-u", envvar="REALVOICE_USER", help="Whose voices.")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", help="Also show measurements and the fit's values.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Everything, as JSON.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        console.print(f"realvoice {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Offline voice cloning on a plain CPU."""
 
 
 def _service(home: Path | None):
@@ -43,7 +63,10 @@ def _progress() -> Progress:
     )
 
 
-def _run_with_bar(label: str, fn):
+def _run_with_bar(label: str, fn, *, quiet: bool = False):
+    """Run ``fn(progress)`` under a progress bar; the bar reaches 100 % only when the work succeeded."""
+    if quiet:
+        return fn(lambda fraction, message: None)
     with _progress() as bar:
         task = bar.add_task(label, total=1.0)
 
@@ -51,7 +74,10 @@ def _run_with_bar(label: str, fn):
             bar.update(task, completed=fraction, description=message[:34])
 
         result = fn(update)
-        bar.update(task, completed=1.0)
+        if getattr(result, "success", True):
+            bar.update(task, completed=1.0)
+        else:
+            bar.update(task, description="failed")
     return result
 
 
@@ -60,39 +86,47 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
-def print_clone_report(r: CloneResult) -> None:
-    table = Table(title="Samples", show_lines=False)
-    for col in ("file", "verdict", "speech s", "SNR dB", "quality", "reasons"):
+LIKENESS = {"fitted": "[green]your voice", "partly_fitted": "[yellow]partly", "stock": "[red]stock voice"}
+SCORE_PARTS = (
+    ("consistency", "the recordings sound like one person"),
+    ("sample_quality", "clean, clear recordings"),
+    ("duration_adequacy", "enough speech"),
+    ("variety", "varied sentences"),
+)
+
+
+def print_clone_report(r: CloneResult, *, verbose: bool = False) -> None:
+    """What a person can act on: which recordings were used, whether the voice is theirs, the score
+    and what would raise it. ``verbose`` adds the per-sample table's measurements and the fit's values."""
+    table = Table(title="Recordings", show_lines=False)
+    for col in ("file", "used", "speech", "reasons") + (("SNR dB", "quality") if verbose else ()):
         table.add_column(col)
     for s in r.sample_reports:
-        table.add_row(
-            s.file,
-            "[green]accepted" if s.accepted else "[red]rejected",
-            f"{s.metrics.speech_s:.1f}",
-            f"{s.metrics.snr_db:.0f}",
-            f"{s.quality:.0f}",
-            "; ".join(s.reasons) or "-",
-        )
+        extra = (f"{s.metrics.snr_db:.0f}", f"{s.quality:.0f}") if verbose else ()
+        used = "[green]yes" if s.accepted else "[red]no"
+        table.add_row(s.file, used, f"{s.metrics.speech_s:.1f} s", "; ".join(s.reasons) or "-", *extra)
     console.print(table)
     if not r.success:
         console.print(f"[red]Voice not created ({r.error_code}):[/red]\n" + "\n".join(r.errors))
     else:
+        headline = {
+            "stock": "[bold red]Voice created, but it is not your voice:[/bold red]",
+            "partly_fitted": "[bold yellow]Voice created, only partly like you:[/bold yellow]",
+            "fitted": "[bold green]Voice created:[/bold green]",
+        }[r.fit_outcome]
+        console.print(f"{headline} {r.voice_id}  ({r.name})")
+        console.print(f"Score: [bold]{r.quality_score:.0f}/100[/bold] ({r.quality_tier})")
+        if r.quality_breakdown:
+            parts = r.quality_breakdown.model_dump()
+            console.print("  " + "; ".join(f"{why} {parts[key]:.0f}" for key, why in SCORE_PARTS))
         c = r.characteristics
-        if r.fit_outcome == "stock":
-            console.print(f"[bold red]Voice created, but it is not your voice:[/bold red] {r.voice_id}  ({r.name})")
-        elif r.fit_outcome == "partly_fitted":
-            console.print(f"[bold yellow]Voice created, only partly like you:[/bold yellow] {r.voice_id}  ({r.name})")
-        else:
-            console.print(f"[bold green]Voice created:[/bold green] {r.voice_id}  ({r.name})")
-        console.print(f"Quality: [bold]{r.quality_score:.0f}/100[/bold] ({r.quality_tier})  {r.quality_breakdown}")
         if c:
-            console.print(
-                f"Voice: {c.gender} ({c.gender_confidence:.0%}), {c.age_band} (estimate, "
-                f"{c.age_confidence:.0%}), tone {', '.join(c.tone)}, pitch {c.pitch_hz:.0f} Hz, "
-                f"{c.speaking_rate_wps:.1f} words/s"
-            )
-        console.print(f"Method: {r.method} on {r.engine}; validation {r.validation}")
-        console.print(f"Speech used: {r.total_speech_s:.1f} s in {r.elapsed_s:.1f} s")
+            console.print(f"Voice: {c.gender}, {c.age_band} (estimates), pitch {c.pitch_hz:.0f} Hz")
+        n_used = sum(s.accepted for s in r.sample_reports)
+        console.print(f"Built from {n_used} recordings, {r.total_speech_s:.0f} s of speech, in {r.elapsed_s:.0f} s")
+        if verbose:
+            console.print(f"Method: {r.method} on {r.engine}")
+            console.print("Fit: " + ", ".join(f"{k} {v:g}" for k, v in sorted(r.validation.items())))
     for w in r.warnings:
         console.print(f"[yellow]warning:[/yellow] {w}")
     for tip in r.recommendations:
@@ -110,11 +144,16 @@ def _print_speech(r: SpeechResult) -> None:
 
 @voices.command("create")
 def voices_create(
-    files: Annotated[list[Path], typer.Argument(help="Five or more recordings of one speaker.")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Five or more recordings of one speaker.", exists=True, dir_okay=False, readable=True),
+    ],
     user: UserOpt = "local",
     name: Annotated[str, typer.Option("--name", "-n")] = "My voice",
     description: Annotated[str, typer.Option("--description", "-d")] = "",
     allow_duplicate: bool = False,
+    verbose: VerboseOpt = False,
+    as_json: JsonOpt = False,
     home: HomeOpt = None,
 ) -> None:
     """Check, clean and analyse the recordings and build a voice."""
@@ -122,8 +161,12 @@ def voices_create(
     result = _run_with_bar(
         "cloning",
         lambda cb: svc.create_voice(user, name, files, description, progress=cb, allow_duplicate=allow_duplicate),
+        quiet=as_json,
     )
-    print_clone_report(result)
+    if as_json:
+        print(result.model_dump_json(indent=2))
+    else:
+        print_clone_report(result, verbose=verbose)
     if not result.success:
         raise typer.Exit(2)
 
@@ -136,14 +179,13 @@ def voices_list(user: UserOpt = "local", home: HomeOpt = None) -> None:
     table.add_column("id", no_wrap=True, min_width=32)
     for col in ("name", "quality", "tier", "likeness", "method", "created"):
         table.add_column(col)
-    likeness = {"fitted": "[green]your voice", "partly_fitted": "[yellow]partly", "stock": "[red]stock voice"}
     for v in rows:
         table.add_row(
             v.voice_id,
             v.name,
             f"{v.quality_score:.0f}",
             v.quality_tier,
-            likeness[v.fit_outcome],
+            LIKENESS[v.fit_outcome],
             v.method,
             v.created_at.strftime("%Y-%m-%d %H:%M"),
         )
@@ -151,15 +193,36 @@ def voices_list(user: UserOpt = "local", home: HomeOpt = None) -> None:
 
 
 @voices.command("show")
-def voices_show(voice_id: str, user: UserOpt = "local", home: HomeOpt = None) -> None:
-    """Show a voice's report."""
+def voices_show(voice_id: str, user: UserOpt = "local", as_json: JsonOpt = False, home: HomeOpt = None) -> None:
+    """Show a voice: whether it is yours, its score, what it was made from (--json: everything)."""
     from ..errors import RealVoiceError
 
     try:
         detail = _service(home).get_user_voice(voice_id, user)
     except RealVoiceError as exc:
-        _fail(exc.message)
-    console.print_json(detail.model_dump_json())
+        _fail(_not_found_hint(exc, user))
+    if as_json:
+        print(detail.model_dump_json(indent=2))
+        return
+    console.print(f"[bold]{detail.name}[/bold]  {detail.voice_id}  ({LIKENESS[detail.fit_outcome]}[/])")
+    if detail.description:
+        console.print(detail.description)
+    console.print(f"Score: [bold]{detail.quality_score:.0f}/100[/bold] ({detail.quality_tier})")
+    c = detail.characteristics
+    if c:
+        console.print(f"Voice: {c.gender}, {c.age_band} (estimates), pitch {c.pitch_hz:.0f} Hz")
+    console.print(f"Made {detail.created_at:%Y-%m-%d %H:%M} from {detail.sample_count} recordings")
+    for w in detail.warnings:
+        console.print(f"[yellow]warning:[/yellow] {w}")
+
+
+def _not_found_hint(exc: Exception, user: str) -> str:
+    """A missing voice may be another user's: say whose voices were looked in."""
+    from ..errors import VoiceNotFoundError
+
+    if isinstance(exc, VoiceNotFoundError):
+        return f"{exc} among the voices of user {user!r} (another user's voice: pass --user NAME)"
+    return str(exc)
 
 
 @voices.command("plot")
@@ -189,9 +252,11 @@ def voices_verify(voice_id: str, clip: Path, user: UserOpt = "local", home: Home
     try:
         r = _service(home).verify_speaker(voice_id, clip, user)
     except RealVoiceError as exc:
-        _fail(exc.message)
+        _fail(_not_found_hint(exc, user), code=2)
     verdict = "[green]same speaker" if r["same_speaker"] else "[red]different speaker"
     console.print(f"{verdict}[/] (similarity {r['similarity']:.2f}, threshold {r['threshold']:.2f})")
+    if not r["same_speaker"]:
+        raise typer.Exit(1)  # scripts can test the answer: 0 same speaker, 1 different
 
 
 @words.command("add")
@@ -222,35 +287,53 @@ def words_remove(word: str, user: UserOpt = "local", home: HomeOpt = None) -> No
 
 
 @voices.command("delete")
-def voices_delete(voice_id: str, user: UserOpt = "local", home: HomeOpt = None) -> None:
-    """Delete a voice and all its files."""
-    if not _service(home).delete_user_voice(voice_id, user):
+def voices_delete(
+    voice_id: str,
+    user: UserOpt = "local",
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+    home: HomeOpt = None,
+) -> None:
+    """Delete a voice and every trace of it: model, recordings, previews, reports."""
+    from ..errors import RealVoiceError
+
+    svc = _service(home)
+    try:
+        name = svc.get_user_voice(voice_id, user).name
+    except RealVoiceError as exc:
+        _fail(_not_found_hint(exc, user))
+    if not yes and not typer.confirm(f"Delete the voice {name!r} ({voice_id}) and everything made from it?"):
+        raise typer.Exit(1)
+    if not svc.delete_user_voice(voice_id, user):
         _fail(f"voice {voice_id} not found")
-    console.print(f"deleted {voice_id}")
+    console.print(f"deleted {name!r} ({voice_id})")
 
 
 @app.command()
 def say(
     text: Annotated[str, typer.Argument(help="Text to speak; '-' reads standard input.")],
-    voice: Annotated[str, typer.Option("--voice", "-v")],
+    voice: Annotated[str, typer.Option("--voice", "-v", help="The voice's id (see: realvoice voices list).")],
     user: UserOpt = "local",
-    output: Annotated[Path, typer.Option("--output", "-o", help=".wav, .flac, .ogg or .mp3")] = Path("out.wav"),
-    speed: float = 1.0,
-    music: Annotated[bool, typer.Option("--music", help="Add a background music bed.")] = False,
-    effect: Annotated[
-        list[str] | None, typer.Option("--effect", "-e", help="reverb, echo, compression, eq, normalize")
-    ] = None,
+    output: OutputOpt = Path("out.wav"),
+    speed: Annotated[float, typer.Option(help="Speaking rate, 0.5 to 2.")] = 1.0,
+    pitch: Annotated[float, typer.Option(help="Pitch shift in semitones, -4 to +4.")] = 0.0,
+    music: MusicOpt = None,
+    effects: EffectsOpt = None,
     home: HomeOpt = None,
 ) -> None:
-    """Speak text in a voice."""
+    """Speak text in a voice, with effects and music if asked."""
+    from ..errors import RealVoiceError
+
+    svc = _service(home)
+    options: dict[str, Any] = {"speed": speed, "pitch_semitones": pitch, "background_music": music or False}
+    try:  # everything that can be wrong with the request is found before any speech is made
+        options["effects"] = parse_effect_options(effects or [])
+        svc.check_speech_request(voice, user, output_path=output, **options)
+    except RealVoiceError as exc:
+        _fail(f"{_not_found_hint(exc, user)} ({exc.code})", code=2)
     if text == "-":
         text = sys.stdin.read()
-    svc = _service(home)
     result = _run_with_bar(
-        "speaking",
-        lambda cb: svc.render(
-            voice, text, user, output_path=output, speed=speed, background_music=music, effects=effect, progress=cb
-        ),
+        "speaking", lambda cb: svc.render(voice, text, user, output_path=output, progress=cb, **options)
     )
     _print_speech(result)
 
@@ -316,10 +399,13 @@ def _register_extras() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    home: HomeOpt = None,
 ) -> None:
     """Serve the REST API (/docs) and the web page (/)."""
     from ..api.server import serve as run
 
+    if home is not None:
+        os.environ["REALVOICE_HOME"] = str(home)  # the server builds its settings from the environment
     run(host, port)
 
 

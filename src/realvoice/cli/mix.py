@@ -3,57 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from .options import EffectsOpt, MusicOpt, OutputOpt, parse_effect_options
+
 console = Console()
-
-
-def parse_effect_options(options: list[str]) -> dict[str, Any]:
-    """``["podcast", "reverb=0.3", "echo.delay_seconds=0.4"]`` (or comma-separated) to ``parse_effects``' dict
-    form: a name switches an effect or preset on, ``name=value`` sets its main control, ``name.param=value``
-    one parameter."""
-    from ..errors import InvalidInputError
-
-    spec: dict[str, Any] = {}
-    for token in (t.strip() for option in options for t in option.split(",")):
-        if not token:
-            continue
-        name, _, value = token.partition("=")
-        effect, _, param = name.strip().partition(".")
-        if not value:
-            spec[effect] = True
-            continue
-        try:
-            number = float(value)
-        except ValueError:
-            raise InvalidInputError(f"{name}: {value!r} is not a number", code="bad_effect_value") from None
-        if param:
-            current = spec.get(effect)
-            spec[effect] = (current if isinstance(current, dict) else {}) | {param: number}
-        else:
-            spec[effect] = number
-    return spec
 
 
 def mix(
     voice: Annotated[Path, typer.Argument(help="The voice recording (WAV, MP3, FLAC, OGG, M4A...).")],
-    output: Annotated[Path, typer.Option("--output", "-o", help=".wav, .flac, .ogg or .mp3")] = Path("mixed.wav"),
-    music: Annotated[
-        str | None,
-        typer.Option("--music", "-m", help="A bed (ambient, lofi, corporate, default) or an audio file."),
-    ] = None,
-    effects: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--effects",
-            "-e",
-            help="A preset (podcast, radio, cinematic, phone) or effect (pitch, eq, compression, chorus, echo, "
-            "reverb, normalize), as NAME, NAME=VALUE or NAME.PARAM=VALUE; repeat or comma-separate.",
-        ),
-    ] = None,
+    output: OutputOpt = Path("mixed.wav"),
+    music: MusicOpt = None,
+    effects: EffectsOpt = None,
     music_db: Annotated[float, typer.Option(help="Music level in the gaps, in LU relative to the voice.")] = -15.0,
     duck_db: Annotated[float, typer.Option(help="How much further the music dips while the voice speaks, dB.")] = -12.0,
 ) -> None:

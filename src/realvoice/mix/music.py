@@ -53,8 +53,8 @@ def render_bed(name: str, sr: int, *, cache_dir: str | os.PathLike[str] | None =
 
 def _unknown_music(spec: object) -> InvalidInputError:
     return InvalidInputError(
-        f"no music track named {str(spec)!r} and no such file; choose from {', '.join(BEDS)} "
-        "(True or 'default' gives the default bed) or give the path of an audio file",
+        f"no music bed named {str(spec)!r} and no such file; choose {', '.join(BEDS)} or default, "
+        "or give the path of an audio file",
         code="unknown_music",
     )
 

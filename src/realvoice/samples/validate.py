@@ -118,7 +118,7 @@ def measure(audio: Audio, *, min_speech_s: float) -> Measured:
         add(
             "too_short",
             "error",
-            f"Only {speech_s:.1f} s of speech; each sample needs at least {min_speech_s:.0f} s. Read a full sentence.",
+            f"Only {speech_s:.1f} s of speech; each recording needs at least {min_speech_s:g} s. Read a full sentence.",
         )
     if m.clipped_ratio >= CLIP_ERROR:
         add(

@@ -453,22 +453,31 @@ class PcmPlayer {
 }
 
 function speechBody(format) {
-  const music = $("speak-music").checked;
+  const preset = $("speak-preset").value;
+  const effects = [...document.querySelectorAll("input[name=effect]:checked")].map((x) => x.value);
   return {
     text: $("speak-text").value,
     format,
     speed: Number($("speak-speed").value),
     pitch_semitones: Number($("speak-pitch").value),
-    background_music: music,
-    effects: [...document.querySelectorAll("input[name=effect]:checked")].map((x) => x.value),
+    background_music: $("speak-music").value || false,
+    effects: preset ? [preset, ...effects] : effects,
   };
+}
+
+// "Joe - hello-from-the-playground": the voice and the text's first words, so downloads tell apart.
+function downloadName() {
+  const voice = $("speak-voice").selectedOptions[0]?.textContent || "realvoice";
+  const words = $("speak-text").value.toLowerCase().match(/[\p{L}\p{N}]+/gu) || [];
+  const slug = (s) => s.replace(/[^\p{L}\p{N} _-]+/gu, "").trim().slice(0, 40);
+  return [slug(voice), words.slice(0, 5).join("-")].filter(Boolean).join(" - ") || "realvoice-speech";
 }
 
 function showDownload(blob, format) {
   const link = $("speak-download");
   if (link.href.startsWith("blob:")) URL.revokeObjectURL(link.href);
   link.href = URL.createObjectURL(blob);
-  link.download = `realvoice-speech.${format}`;
+  link.download = `${downloadName()}.${format}`;
   link.textContent = `Download (${format.toUpperCase()}, ${(blob.size / 1024).toFixed(0)} kB)`;
   link.hidden = false;
 }
