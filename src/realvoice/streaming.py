@@ -3,8 +3,8 @@
 A stream is opened only after everything about the request has been checked (voice, text, format,
 effects, music), so a bad request fails before any synthesis; then each sentence is synthesised,
 run through the effects, the leveller (``mix/level.py``) and the music that work on a stream (see
-``mix/stream.py``), encoded, and
-handed out. Closing the stream stops the synthesis at the next sentence.
+``mix/stream.py``), encoded, and handed out. Closing the stream stops the synthesis at the next
+sentence.
 """
 
 from __future__ import annotations

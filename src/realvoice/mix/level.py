@@ -45,8 +45,8 @@ class Leveller:
             return self.follow(x)
         self._energy += len(x) * 10 ** (lufs / 10)
         self._frames += len(x)
-        gain_db = self.target_lufs - (self.loudness_lufs or lufs)
-        return normalize(x, self.sample_rate, lufs + gain_db, self.ceiling_db)
+        running = 10 * math.log10(self._energy / self._frames)
+        return normalize(x, self.sample_rate, lufs + self.target_lufs - running, self.ceiling_db)
 
     def follow(self, audio: np.ndarray) -> np.ndarray:
         """Audio that belongs to what came before (a reverb's tail), levelled without being measured."""
