@@ -184,7 +184,7 @@ def test_controls_are_range_checked(service, alice_voice, kwargs, code):
 
 
 def test_speed_and_pitch_controls_change_the_audio(service, alice_voice, tmp_path):
-    from realvoice.analysis import median_f0
+    from realvoice.analysis import f0_track
 
     text = "We walked along the river until the sun went down."
     base = service.render(alice_voice.voice_id, text, "alice", output_path=tmp_path / "a.wav")
@@ -193,8 +193,14 @@ def test_speed_and_pitch_controls_change_the_audio(service, alice_voice, tmp_pat
     assert fast.duration_s < base.duration_s * 0.85
     a, sr = sf.read(base.audio_path, dtype="float32")
     c, _ = sf.read(high.audio_path, dtype="float32")
-    ratio = median_f0(c, sr) / median_f0(a, sr)
-    assert ratio == pytest.approx(2 ** (3 / 12), abs=0.06)
+    # the pitch moves inside the model and the timing stays, so the two renders line up frame by frame;
+    # the median of the frame ratios ignores the octave jumps a tracker makes in a low voice, which
+    # moved a whole-clip median by more than the shift itself on a busy CI machine
+    fa, fc = f0_track(a, sr), f0_track(c, sr)
+    n = min(len(fa), len(fc))
+    both = (fa[:n] > 0) & (fc[:n] > 0)
+    assert abs(len(a) - len(c)) < 0.01 * sr and both.sum() > 50
+    assert float(np.median(fc[:n][both] / fa[:n][both])) == pytest.approx(2 ** (3 / 12), abs=0.04)
 
 
 def test_report_plot_is_a_png(service, alice_voice):

@@ -2,7 +2,7 @@
 
 from .characteristics import characterise
 from .embedding import SpeakerEncoder, cosine
-from .features import VoiceFeatures, extract_features, median_f0, voice_features
+from .features import VoiceFeatures, extract_features, f0_track, median_f0, voice_features
 from .fingerprint import content_hash
 from .score import QualityScore, score_voice
 
@@ -14,6 +14,7 @@ __all__ = [
     "content_hash",
     "cosine",
     "extract_features",
+    "f0_track",
     "median_f0",
     "score_voice",
     "voice_features",

@@ -185,13 +185,18 @@ def voice_features(per_sample: list[SampleFeatures]) -> VoiceFeatures:
     )
 
 
-def median_f0(x: np.ndarray, sr: int) -> float:
-    """Median pitch of the voiced frames in Hz (0 where nothing is voiced)."""
+def f0_track(x: np.ndarray, sr: int, *, floor: float = 60.0, ceiling: float = 500.0) -> np.ndarray:
+    """Pitch in Hz every 10 ms (0 where unvoiced)."""
     import parselmouth
 
     pitch = parselmouth.Sound(np.asarray(x, np.float64), sampling_frequency=sr).to_pitch_ac(
-        time_step=0.01, pitch_floor=60.0, pitch_ceiling=500.0
+        time_step=0.01, pitch_floor=floor, pitch_ceiling=ceiling
     )
-    f0 = pitch.selected_array["frequency"]
+    return np.asarray(pitch.selected_array["frequency"], np.float64)
+
+
+def median_f0(x: np.ndarray, sr: int) -> float:
+    """Median pitch of the voiced frames in Hz (0 where nothing is voiced)."""
+    f0 = f0_track(x, sr)
     f0 = f0[f0 > 0]
     return float(np.median(f0)) if f0.size else 0.0
