@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     min_samples: int = 5
     min_speech_seconds: float = 1.0
     max_text_chars: int = 10_000
+    # A voice needs a checked recording of the speaker reading the consent statement; off, the caller's
+    # word is recorded instead ("attested"). ``realvoice serve`` turns it on unless told otherwise.
+    require_consent_recording: bool = False
+    consent_code_seconds: float = Field(default=900.0, gt=0)  # how long a consent code can be used
     max_job_text_chars: int = 200_000  # a speech job (a whole book chapter) is rendered in the background
     # Every file and stream comes out at this loudness and true-peak ceiling (the podcast and
     # streaming norm) unless the request has its own normalize effect.

@@ -42,6 +42,12 @@ class InvalidInputError(RealVoiceError):
     code = "invalid_input"
 
 
+class ConsentError(RealVoiceError):
+    """The speaker's consent is missing or could not be confirmed (the statement, its code, or the speaker)."""
+
+    code = "consent_failed"
+
+
 class VoiceNotFoundError(RealVoiceError):
     """No voice with that id belongs to this user (another user's voice reads the same)."""
 

@@ -83,6 +83,36 @@ class QualityBreakdown(BaseModel):
     variety: float
 
 
+ConsentMethod = Literal["recording", "attested", "none"]
+
+
+class ConsentRecord(BaseModel):
+    """How the speaker's consent was given: a checked recording of the statement, or the caller's word.
+
+    ``none`` is a voice made before consent was recorded."""
+
+    method: ConsentMethod
+    statement: str = ""
+    transcript: str = ""
+    statement_error: float | None = None  # share of the statement's letters the transcript got wrong
+    statement_error_limit: float | None = None
+    code_heard: bool = False
+    similarity: float | None = None  # speaker similarity of the recording to the samples
+    threshold: float | None = None
+    speaker_model: str = ""
+    checked_at: datetime | None = None
+
+
+class ConsentChallenge(BaseModel):
+    """A statement to read, with a one-time code, issued to one user until ``expires_at``."""
+
+    challenge_id: str
+    speaker_name: str
+    code: str
+    statement: str
+    expires_at: datetime
+
+
 class CloneResult(BaseModel):
     """Outcome of ``create_user_voice_clone``."""
 
@@ -106,6 +136,7 @@ class CloneResult(BaseModel):
     # stable codes of the warnings that matter most ("stock_voice", "partly_fitted"), for programs
     warning_codes: list[str] = Field(default_factory=list)
     recommendations: list[str] = Field(default_factory=list)
+    consent: ConsentRecord | None = None
     elapsed_s: float = 0.0
 
 
@@ -140,6 +171,7 @@ class VoiceSummary(BaseModel):
     sample_count: int = 0
     fit_outcome: FitOutcome = "fitted"
     warning_codes: list[str] = Field(default_factory=list)
+    consent: ConsentMethod = "none"
 
 
 class VoiceDetail(VoiceSummary):
@@ -151,6 +183,7 @@ class VoiceDetail(VoiceSummary):
     recommendations: list[str] = Field(default_factory=list)
     validation: dict[str, float] = Field(default_factory=dict)
     fingerprint: str = ""
+    consent_record: ConsentRecord = Field(default_factory=lambda: ConsentRecord(method="none"))
 
 
 def quality_tier(score: float) -> str:

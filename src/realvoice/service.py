@@ -10,6 +10,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +31,11 @@ from .analysis.transcribe import transcribe
 from .audio import atomic_sound_file, encode, write_wav
 from .audio.io import check_output_format
 from .config import Settings
+from .consent import ConsentRecording, Heard, check_speaker, check_statement
+from .consent.hear import hear_recording
 from .engines import Engine, EnrollSample, VoiceModel, get_engine
 from .errors import (
+    ConsentError,
     DuplicateVoiceError,
     InvalidInputError,
     InvalidSampleError,
@@ -44,6 +48,8 @@ from .mix import add_background_music, apply_effects, normalize, parse_effects
 from .mix.level import Leveller
 from .models import (
     CloneResult,
+    ConsentChallenge,
+    ConsentRecord,
     SampleReport,
     SpeechResult,
     VoiceCharacteristics,
@@ -52,10 +58,12 @@ from .models import (
     quality_tier,
 )
 from .pipeline import Chunk, check_controls, prepare_text, quick_start, speak_sentences, stream_speech
+from .provenance import Stamp
 from .samples import take_in
 from .samples.rule import recording_rule
-from .store import Database, FileBlobStore, JobRow, PronunciationRow, SampleRow, VoiceRow
+from .store import ConsentRow, Database, FileBlobStore, JobRow, PronunciationRow, SampleRow, VoiceRow
 from .store.blobs import check_id, new_id
+from .store.consent import ConsentChallenges
 from .store.janitor import sweep_abandoned
 from .store.leases import Lease, Leases
 from .streaming import SpeechStream
@@ -98,6 +106,7 @@ class RealVoiceCloningService:
         self._engine_lock = threading.Lock()
         self._voices: OrderedDict[str, VoiceModel] = OrderedDict()
         self._voices_lock = threading.Lock()  # requests in several threads share the cache
+        self.consent_challenges = ConsentChallenges(self.db, self.settings.consent_code_seconds)
 
     # --- shared pieces -----------------------------------------------------------------------
 
@@ -206,10 +215,13 @@ class RealVoiceCloningService:
         progress: Progress | None = None,
         allow_duplicate: bool = False,
         mode: str | None = None,
+        consent: ConsentRecording | None = None,
     ) -> CloneResult:
         """Check, clean and analyse the samples, build the voice model, and store it atomically.
 
         ``mode``: "fast" (the default, about a minute), "thorough" (minutes) or "nearest-stock" (no fit).
+        ``consent``: the speaker reading the statement of :meth:`issue_consent_challenge`; without it the
+        voice records the caller's word for the speaker's consent, unless the settings require a recording.
         """
         return await asyncio.to_thread(
             self.create_voice,
@@ -220,6 +232,7 @@ class RealVoiceCloningService:
             progress=progress,
             allow_duplicate=allow_duplicate,
             mode=mode,
+            consent=consent,
         )
 
     def create_voice(
@@ -234,6 +247,7 @@ class RealVoiceCloningService:
         labels: Sequence[str] | None = None,
         record_job: bool = True,
         mode: str | None = None,
+        consent: ConsentRecording | None = None,
     ) -> CloneResult:
         """Synchronous form of :meth:`create_user_voice_clone`.
 
@@ -267,6 +281,8 @@ class RealVoiceCloningService:
                 if progress:
                     progress(fraction, message)
 
+            report(0.0, "checking the consent recording" if consent else "checking the samples")
+            agreed, heard = self._consent_statement(user_id, consent)
             encoder = SpeakerEncoder.load()
             intake = take_in(
                 files,
@@ -298,6 +314,8 @@ class RealVoiceCloningService:
             fingerprint = content_hash([s.samples for s in intake.accepted])
             centroid = np.mean(embeddings, axis=0)
             centroid /= np.linalg.norm(centroid) + 1e-9
+            if heard is not None:
+                agreed = check_speaker(agreed, heard, centroid, encoder.embed)
             if not allow_duplicate:
                 self._refuse_duplicate(user_id, fingerprint)
             report(0.6, "building the voice model")
@@ -332,9 +350,13 @@ class RealVoiceCloningService:
                 fingerprint=fingerprint,
                 warnings=warnings,
                 recommendations=quality.recommendations,
+                consent=agreed.model_copy(update={"checked_at": datetime.now(UTC)}),
             )
             report(0.92, "saving")
-            voice_id = self._save(user_id, name, description, model, result, centroid, files, intake, vfeat)
+            consent_file = consent.path if consent else None
+            voice_id = self._save(
+                user_id, name, description, model, result, centroid, files, intake, vfeat, consent_file
+            )
             result.voice_id = voice_id
             result.elapsed_s = round(time.perf_counter() - t0, 2)
             report(1.0, "voice ready")
@@ -359,6 +381,26 @@ class RealVoiceCloningService:
                 self._finish_job(job_id, False, failure)
             raise
 
+    def issue_consent_challenge(self, user_id: str, speaker_name: str) -> ConsentChallenge:
+        """A consent statement for ``speaker_name`` to read aloud, with a one-time code.
+
+        Record the speaker reading it and pass the recording to :meth:`create_user_voice_clone`."""
+        return self.consent_challenges.issue(check_user(user_id), speaker_name)
+
+    def _consent_statement(self, user_id: str, consent: ConsentRecording | None) -> tuple[ConsentRecord, Heard | None]:
+        """The consent's first checks, before any work on the samples: the code, then the transcript."""
+        if consent is None:
+            if self.settings.require_consent_recording:
+                raise ConsentError(
+                    "A voice needs the speaker's consent: ask for a consent statement, record the speaker "
+                    "reading it, and send that recording with the samples.",
+                    code="consent_recording_required",
+                )
+            return ConsentRecord(method="attested"), None
+        challenge = self.consent_challenges.redeem(user_id, consent.challenge_id)
+        heard = hear_recording(consent.path, self.settings)
+        return check_statement(heard, challenge), heard
+
     def _refuse_duplicate(self, user_id: str, fingerprint: str) -> None:
         with self.db.session() as s:
             other = s.scalar(select(VoiceRow).where(VoiceRow.user_id == user_id, VoiceRow.fingerprint == fingerprint))
@@ -379,6 +421,7 @@ class RealVoiceCloningService:
         files: list,
         intake,
         features=None,
+        consent_file: Path | None = None,
     ) -> str:
         """Write every file into a staging folder, rename it into place, then commit the rows."""
         voice_id = new_id()
@@ -414,6 +457,7 @@ class RealVoiceCloningService:
                     result.sample_reports,
                     f"{name} — {result.quality_score:.0f}/100",
                 )
+            kept_consent = _keep_consent_recording(stage, consent_file)
             model.save(stage / MODEL_FILE)
             self.engine.load_voice(stage / MODEL_FILE)  # validate what was written before it goes live
             self.blobs.publish(voice_id)
@@ -435,6 +479,10 @@ class RealVoiceCloningService:
                         report=result.model_dump(mode="json", exclude={"sample_reports", "characteristics"}),
                         model_file=MODEL_FILE,
                         samples=sample_rows,
+                        consent=ConsentRow(
+                            record=(result.consent or ConsentRecord(method="none")).model_dump(mode="json"),
+                            recording_file=kept_consent,
+                        ),
                     )
                 )
         except BaseException:
@@ -476,6 +524,7 @@ class RealVoiceCloningService:
             recommendations=row.report.get("recommendations", []),
             validation=row.report.get("validation", {}),
             fingerprint=row.fingerprint,
+            consent_record=ConsentRecord.model_validate(row.report.get("consent") or {"method": "none"}),
         )
 
     def voice_report_plot(self, voice_id: str, user_id: str) -> Path:
@@ -642,7 +691,8 @@ class RealVoiceCloningService:
         row = self._row(voice_id, user_id)
         sentences = quick_start(prepare_text(text, self.settings.max_text_chars, self.get_pronunciations(user_id)))
         sr = self.engine.sample_rate
-        encoder = stream_encoder(format, sr)
+        stamp = Stamp.for_voice(row.id)
+        encoder = stream_encoder(format, sr, stamp.fields)
         music = None
         if background_music:
             track = self._music(background_music, sr)
@@ -665,6 +715,7 @@ class RealVoiceCloningService:
             effects=chain or None,
             music=music,
             leveller=None if "normalize" in chain else self._leveller(),
+            mark=lambda audio, rate, passes: stamp.mark(audio, rate, passes=passes),
         )
 
     def render(
@@ -704,14 +755,15 @@ class RealVoiceCloningService:
             sr = self.engine.sample_rate
             path = Path(output_path) if output_path else self._output_path(user_id)
             lead = np.zeros(int(0.1 * sr), np.float32)
+            stamp = Stamp.for_voice(voice_id)
             if not chosen and music is None and path.suffix.lower() in (".wav", ".flac"):
                 # Plain speech goes straight to disk sentence by sentence: memory stays one sentence deep.
                 level = self._leveller()
-                with atomic_sound_file(path, sr) as out:
+                with atomic_sound_file(path, sr, stamp.fields) as out:
                     out.write(lead)
                     frames = len(lead)
                     for c in chunks:
-                        out.write(np.clip(level(c.audio), -1.0, 1.0))
+                        out.write(np.clip(level(stamp.mark(c.audio, sr)), -1.0, 1.0))
                         frames += len(c.audio)
                 duration = speech_s = frames / sr
                 synth_s = time.perf_counter() - t0
@@ -723,9 +775,11 @@ class RealVoiceCloningService:
                     audio = apply_effects(audio, sr, chosen)
                 if music is not None:
                     audio = add_background_music(audio, sr, music)
+                # before the loudness stage, so its ceiling holds; a music bed masks one pass, so it gets two
+                audio = stamp.mark(audio, sr, passes=2 if music is not None else 1)
                 if "normalize" not in chosen:  # the user's own loudness target wins over ours
                     audio = normalize(audio, sr, self.settings.output_lufs, self.settings.output_true_peak_db)
-                encode(path, audio, sr)
+                encode(path, audio, sr, stamp.fields)
                 duration = len(audio) / sr
             return SpeechResult(
                 success=True,
@@ -826,6 +880,7 @@ def _summary(row: VoiceRow, sample_count: int = 0) -> VoiceSummary:
         sample_count=sample_count,
         fit_outcome=row.report.get("fit_outcome", "stock" if row.method == STOCK_METHOD else "fitted"),
         warning_codes=row.report.get("warning_codes", []),
+        consent=(row.report.get("consent") or {}).get("method", "none"),
     )
 
 
@@ -834,6 +889,16 @@ def _words_per_second(transcripts: list[str], samples) -> float:
     words = sum(len(t.split()) for t in transcripts)
     speech = sum(sum(b - a for a, b in s.segments) for s in samples)
     return words / speech if speech > 0 else 0.0
+
+
+def _keep_consent_recording(stage: Path, recording: Path | None) -> str | None:
+    """Copy the consent recording into the voice's folder (it is deleted with the voice)."""
+    if recording is None:
+        return None
+    ext = re.sub(r"[^a-z0-9]", "", recording.suffix.lower())[:5] or "bin"
+    (stage / "consent").mkdir(exist_ok=True)
+    shutil.copyfile(recording, stage / f"consent/recording.{ext}")
+    return f"consent/recording.{ext}"
 
 
 def _not_enough_message(reports: list[SampleReport], needed: int) -> str:

@@ -9,13 +9,14 @@ sentence.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 
 import numpy as np
 
 from .audio.stream import FORMATS, StreamEncoder
 from .mix.effects import EffectChain
 from .mix.level import Leveller
+from .mix.loudness import limit_true_peak
 from .mix.stream import StreamEffects, StreamMusic
 from .pipeline import Chunk
 
@@ -34,12 +35,14 @@ class SpeechStream:
         effects: EffectChain | None = None,
         music: StreamMusic | None = None,
         leveller: Leveller | None = None,
+        mark: Callable[[np.ndarray, int, int], np.ndarray] | None = None,
     ) -> None:
         self.format, self.sample_rate, self.sentences = format, sample_rate, sentences
         self.spoken = 0  # sentences made so far
         self.cancelled = False
         self._chunks = chunks
         self._level = leveller
+        self._mark = mark
         self._bytes = self._run(encoder, StreamEffects(effects, sample_rate) if effects else None, music)
 
     @property
@@ -73,10 +76,16 @@ class SpeechStream:
                     break
                 assert isinstance(chunk, Chunk)
                 audio = fx.process(chunk.audio) if fx else chunk.audio
+                if self._mark is not None and music is None:  # each sentence is marked before its loudness
+                    audio = self._mark(audio, self.sample_rate, 1)
                 if self._level is not None:
                     audio = self._level(audio)
                 if music is not None:
                     audio = music.mix(audio)
+                    if self._mark is not None:  # with a bed, the mix is marked (twice: the bed masks one pass)
+                        audio = limit_true_peak(
+                            self._mark(audio, self.sample_rate, 2), self.sample_rate, music.true_peak_db
+                        )
                 data = encoder.encode(audio)
                 self.spoken += 1
                 if data:

@@ -80,9 +80,11 @@ def test_requests_per_minute_per_key(service):
 
 def test_openapi_schema_and_docs(client):
     schema = client.get("/openapi.json").json()
-    assert {"/v1/voices", "/v1/jobs/{job_id}/events", "/v1/samples/check", "/healthz"} <= set(schema["paths"])
+    paths = {"/v1/voices", "/v1/jobs/{job_id}/events", "/v1/samples/check", "/healthz", "/v1/consent/statements"}
+    assert paths | {"/v1/detect"} <= set(schema["paths"])
     upload = schema["paths"]["/v1/voices"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
-    assert {"name", "consent", "files"} <= set(upload["required"])
+    assert {"name", "files"} <= set(upload["required"])
+    assert {"consent_recording", "consent_challenge", "consent"} <= set(upload["properties"])
     assert "HTTPBearer" in schema["components"]["securitySchemes"]
     assert client.get("/docs").status_code == 200
 

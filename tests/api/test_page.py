@@ -29,6 +29,10 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def base_url(service) -> Iterator[str]:
+    yield from _serve(service)
+
+
+def _serve(service) -> Iterator[str]:
     """The app under uvicorn on a free loopback port, in a thread, for the module."""
     import uvicorn
 
@@ -182,3 +186,47 @@ def test_the_api_reference_renders_with_no_outside_requests(page, base_url):
     finally:
         page.unroute("**/*")
     assert outside == []
+
+
+@pytest.fixture(scope="module")
+def strict(tmp_path_factory) -> Iterator[tuple[str, str]]:
+    """A server that requires the speaker's consent recording, as ``realvoice serve`` does (no fit: fast)."""
+    from realvoice import RealVoiceCloningService, Settings
+
+    home = tmp_path_factory.mktemp("strict-page")
+    strict = RealVoiceCloningService(
+        settings=Settings(home=home, fit_mode="nearest-stock", require_consent_recording=True)
+    )
+    key = create_key(strict.db, "strict-page-user")
+    for url in _serve(strict):
+        yield url, key
+    strict.close()
+
+
+def test_a_voice_with_the_speakers_recorded_consent(page, strict, piper_samples, tmp_path):
+    """The statement with its code, the speaker's reading uploaded, the voice built and its consent shown."""
+    from realvoice.demo import make_piper_samples
+
+    url, key = strict
+    page.goto(url + "/")
+    page.get_by_label("API key").fill(key)
+    page.get_by_role("button", name="Sign in").click()
+    sync_api.expect(page.locator("#app")).to_be_visible()
+    assert page.locator("#attest").is_hidden()  # this server takes no one's word for it
+    page.locator("#upload").set_input_files([str(p) for p in piper_samples])
+    sync_api.expect(page.locator("#samples li.accepted")).to_have_count(len(piper_samples), timeout=120_000)
+    create = page.get_by_role("button", name="Create voice")
+    assert create.is_disabled()  # no consent recording yet
+    page.get_by_label("The speaker's name").fill("Joe Miller")
+    page.get_by_role("button", name="Show the statement").click()
+    statement = page.locator("#statement")
+    sync_api.expect(statement).to_contain_text("I, Joe Miller, agree")
+    reading = make_piper_samples(tmp_path, [statement.inner_text().strip()])[0]
+    page.locator("#consent-file").set_input_files(str(reading))
+    sync_api.expect(create).to_be_enabled()
+    shot(page, "6-consent-statement")
+    create.click()
+    sync_api.expect(page.locator("#result")).to_be_visible(timeout=600_000)
+    sync_api.expect(page.locator("#result dl")).to_contain_text("recorded and checked")
+    sync_api.expect(page.locator("#consent-status")).to_contain_text("new statement")
+    shot(page, "7-consent-voice")

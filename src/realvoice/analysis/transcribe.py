@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -33,7 +34,7 @@ def transcribe(x: np.ndarray, sr: int) -> str:
 _normalizer = None
 
 
-def _words(text: str) -> list[str]:
+def normalized_words(text: str) -> list[str]:
     """Whisper's English normaliser: "nine"/"9", "I'm"/"I am", "favourite"/"favorite" compare equal."""
     global _normalizer
     if _normalizer is None:
@@ -49,13 +50,18 @@ def word_error_rate(reference: str, hypothesis: str) -> float:
     Both sides go through the normaliser the Whisper authors use for their WER figures, so the
     number counts misheard words, not spelling or number formatting.
     """
-    ref, hyp = _words(reference), _words(hypothesis)
+    ref, hyp = normalized_words(reference), normalized_words(hypothesis)
     if not ref:
         return 0.0 if not hyp else 1.0
-    prev = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        cur = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
+    return edit_distance(ref, hyp) / len(ref)
+
+
+def edit_distance(a: Sequence[str], b: Sequence[str]) -> int:
+    """Levenshtein distance between two sequences (of words, or the characters of two strings)."""
+    prev = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, y in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y))
         prev = cur
-    return prev[-1] / len(ref)
+    return prev[-1]

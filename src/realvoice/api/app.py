@@ -20,7 +20,7 @@ from .jobs import JobRunner
 from .limits import JobSlots, RateLimiter, RenderQueue
 from .middleware import BodyLimit
 from .previews import PreviewCache
-from .routes import health, jobs, openai, samples, voices
+from .routes import consent, detect, health, jobs, openai, samples, voices
 
 DOCS_ASSETS = "/docs/assets"
 
@@ -66,7 +66,7 @@ def create_app(service: RealVoiceCloningService | None = None, *, settings: ApiS
     app.state.api = state
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_json_bytes)
-    for module in (health, voices, jobs, samples, openai):
+    for module in (health, voices, consent, jobs, samples, detect, openai):
         app.include_router(module.router)
     if WEB_DIR.is_dir():
         app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")

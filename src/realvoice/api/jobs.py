@@ -10,6 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from ..consent import ConsentRecording
 from ..models import CloneResult
 from ..service import RealVoiceCloningService
 from ..store import JobRow
@@ -39,21 +40,37 @@ class JobRunner:
             return self._pool
 
     def start_voice(
-        self, user_id: str, name: str, description: str, form: UploadForm, *, allow_duplicate: bool = False
+        self,
+        user_id: str,
+        name: str,
+        description: str,
+        form: UploadForm,
+        *,
+        allow_duplicate: bool = False,
+        consent: ConsentRecording | None = None,
     ) -> str:
         """Queue a build (the caller holds the user's slot, which the job gives back); returns the job id."""
         job_id = new_id()
         lease = self.service.leases.hold(f"job-{job_id}")
         with self.service.db.session() as s:
             s.add(JobRow(id=job_id, user_id=user_id, kind=KIND, status="queued", progress=0.0, message="queued"))
-        future = self._executor().submit(self._build, job_id, user_id, name, description, form, allow_duplicate)
+        future = self._executor().submit(
+            self._build, job_id, user_id, name, description, form, allow_duplicate, consent
+        )
         future.add_done_callback(lambda _f: lease.release())
         self._running.add(future)
         future.add_done_callback(self._running.discard)
         return job_id
 
     def _build(
-        self, job_id: str, user_id: str, name: str, description: str, form: UploadForm, allow_duplicate: bool
+        self,
+        job_id: str,
+        user_id: str,
+        name: str,
+        description: str,
+        form: UploadForm,
+        allow_duplicate: bool,
+        consent: ConsentRecording | None,
     ) -> None:
         try:
             self._update(job_id, status="running", message="starting")
@@ -66,6 +83,7 @@ class JobRunner:
                 allow_duplicate=allow_duplicate,
                 labels=[f.label for f in form.files],
                 record_job=False,
+                consent=consent,
             )
             relabel(result, form)
             self._update(

@@ -95,3 +95,4 @@ class Health(BaseModel):
     status: Literal["ok"] = "ok"
     version: str
     engine: str
+    consent_recording_required: bool = False  # a voice needs its speaker reading the consent statement

@@ -49,6 +49,7 @@ class UploadedFile:
     path: Path
     size: int = 0
     content_type: str = ""
+    field: str = "files"
 
 
 @dataclass
@@ -59,6 +60,7 @@ class UploadForm:
     lease: Lease | None = None
     fields: dict[str, str] = field(default_factory=dict)
     files: list[UploadedFile] = field(default_factory=list)
+    extra_files: dict[str, UploadedFile] = field(default_factory=dict)  # one file each of Limits.extra_file_fields
 
     def cleanup(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -108,6 +110,7 @@ class Limits:
     max_file_bytes: int
     max_total_bytes: int
     file_field: str = "files"
+    extra_file_fields: tuple[str, ...] = ()  # other file parts, one file each (a consent recording)
     max_fields: int = 16
     max_field_bytes: int = 4096
 
@@ -161,17 +164,24 @@ class _Reader:
                 raise InvalidInputError("too many form fields", code="too_many_fields")
             self.field_name = name
             return
-        if name != self.limits.file_field:
+        label = label_of(filename.decode("utf-8", "replace"))
+        content_type = self.headers.get("content-type", "")
+        if name in self.limits.extra_file_fields:
+            if name in self.form.extra_files:
+                raise InvalidInputError(f"send one file as {name!r}", code="too_many_files")
+            path = self.form.folder / f"{name}-{safe_name(0, label, content_type)}"
+            self.file = UploadedFile(label=label, path=path, content_type=content_type, field=name)
+            self.form.extra_files[name] = self.file
+        elif name != self.limits.file_field:
             raise InvalidInputError(f"unexpected file field {name!r}; send files as {self.limits.file_field!r}")
-        if len(self.form.files) >= self.limits.max_files:
+        elif len(self.form.files) >= self.limits.max_files:
             raise LimitExceededError(
                 f"more than {self.limits.max_files} files; send at most {self.limits.max_files}", code="too_many_files"
             )
-        label = label_of(filename.decode("utf-8", "replace"))
-        content_type = self.headers.get("content-type", "")
-        path = self.form.folder / safe_name(len(self.form.files) + 1, label, content_type)
-        self.file = UploadedFile(label=label, path=path, content_type=content_type)
-        self.form.files.append(self.file)
+        else:
+            path = self.form.folder / safe_name(len(self.form.files) + 1, label, content_type)
+            self.file = UploadedFile(label=label, path=path, content_type=content_type)
+            self.form.files.append(self.file)
         self.handle = open(path, "xb")  # noqa: SIM115 - closed in on_part_end or by close()
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,25 +138,39 @@ def atomic_write(path: Path, write: Callable[[str], object]) -> Path:
     return path
 
 
+Tags = Mapping[str, str]  # libsndfile string fields: title, software, comment, date...
+
+
 @contextmanager
-def atomic_sound_file(path: Path, sample_rate: int) -> Iterator[Any]:
-    """A soundfile opened for incremental writing (WAV or FLAC by extension) through :func:`atomic_path`."""
+def _sound_file(path: str, sample_rate: int, fmt: str, subtype: str | None, tags: Tags | None) -> Iterator[Any]:
     import soundfile as sf
 
-    fmt = "FLAC" if path.suffix.lower() == ".flac" else "WAV"
-    with (
-        atomic_path(path) as tmp,
-        sf.SoundFile(tmp, "w", samplerate=sample_rate, channels=1, subtype="PCM_16", format=fmt) as fh,
-    ):
+    with sf.SoundFile(path, "w", samplerate=sample_rate, channels=1, subtype=subtype, format=fmt) as fh:
+        for key, value in (tags or {}).items():
+            setattr(fh, key, value)
         yield fh
 
 
-def write_wav(path: str | os.PathLike[str], samples: np.ndarray, sample_rate: int) -> Path:
-    """16-bit PCM mono WAV, written atomically."""
-    import soundfile as sf
+@contextmanager
+def atomic_sound_file(path: Path, sample_rate: int, tags: Tags | None = None) -> Iterator[Any]:
+    """A soundfile opened for incremental writing (WAV or FLAC by extension) through :func:`atomic_path`."""
+    fmt = "FLAC" if path.suffix.lower() == ".flac" else "WAV"
+    with atomic_path(path) as tmp, _sound_file(tmp, sample_rate, fmt, "PCM_16", tags) as fh:
+        yield fh
 
+
+def _write(path: Path, data: np.ndarray, sample_rate: int, fmt: str, subtype: str | None, tags: Tags | None) -> Path:
+    def write(tmp: str) -> None:
+        with _sound_file(tmp, sample_rate, fmt, subtype, tags) as fh:
+            fh.write(data)
+
+    return atomic_write(path, write)
+
+
+def write_wav(path: str | os.PathLike[str], samples: np.ndarray, sample_rate: int, tags: Tags | None = None) -> Path:
+    """16-bit PCM mono WAV, written atomically."""
     data = np.clip(np.asarray(samples, np.float32), -1.0, 1.0)
-    return atomic_write(Path(path), lambda tmp: sf.write(tmp, data, sample_rate, subtype="PCM_16", format="WAV"))
+    return _write(Path(path), data, sample_rate, "WAV", "PCM_16", tags)
 
 
 _FORMATS = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_16"), ".ogg": ("OGG", "OPUS"), ".mp3": ("MP3", None)}
@@ -176,18 +190,16 @@ def check_output_format(path: str | os.PathLike[str]) -> str:
     return ext
 
 
-def encode(path: str | os.PathLike[str], samples: np.ndarray, sample_rate: int) -> Path:
-    """Write WAV, FLAC, OGG/Opus or MP3, chosen by the file's extension."""
-    import soundfile as sf
-
+def encode(path: str | os.PathLike[str], samples: np.ndarray, sample_rate: int, tags: Tags | None = None) -> Path:
+    """Write WAV, FLAC, OGG/Opus or MP3, chosen by the file's extension, with ``tags`` in its metadata."""
     p = Path(path)
     ext = check_output_format(p)
     if ext == ".wav":
-        return write_wav(p, samples, sample_rate)
+        return write_wav(p, samples, sample_rate, tags)
     fmt, subtype = _FORMATS[ext]
     data = np.clip(np.asarray(samples, np.float32), -1.0, 1.0)
     if ext == ".ogg" and sample_rate not in (8000, 12000, 16000, 24000, 48000):
         from .dsp import resample
 
         data, sample_rate = resample(data, sample_rate, 48000), 48000
-    return atomic_write(p, lambda tmp: sf.write(tmp, data, sample_rate, format=fmt, subtype=subtype))
+    return _write(p, data, sample_rate, fmt, subtype, tags)

@@ -8,6 +8,7 @@ MP3, Opus-in-Ogg, AAC (ADTS) and FLAC go through FFmpeg (PyAV) into a sink that 
 from __future__ import annotations
 
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -73,8 +74,9 @@ class WavStreamEncoder:
     The header goes out with the first chunk, so the first byte a client gets is already audio.
     """
 
-    def __init__(self, sample_rate: int) -> None:
+    def __init__(self, sample_rate: int, tags: Mapping[str, str] | None = None) -> None:
         self.sample_rate = sample_rate
+        self._info = _riff_info(tags or {})
         self._header_sent = False
 
     def header(self) -> bytes:
@@ -86,6 +88,7 @@ class WavStreamEncoder:
             + b"WAVEfmt "
             + struct.pack("<I", 16)
             + fmt
+            + self._info
             + b"data"
             + (struct.pack("<I", 0xFFFFFFFF))
         )
@@ -97,6 +100,19 @@ class WavStreamEncoder:
 
     def finish(self) -> bytes:
         return b"" if self._header_sent else self.header()
+
+
+_INFO_IDS = {"title": b"INAM", "comment": b"ICMT", "software": b"ISFT", "date": b"ICRD"}
+
+
+def _riff_info(tags: Mapping[str, str]) -> bytes:
+    """A ``LIST``/``INFO`` chunk (what libsndfile writes for a WAV file's tags); empty without tags."""
+    body = b""
+    for key, value in tags.items():
+        if key in _INFO_IDS:
+            data = value.encode("utf-8") + b"\0"
+            body += _INFO_IDS[key] + struct.pack("<I", len(data)) + data + (b"\0" if len(data) % 2 else b"")
+    return b"LIST" + struct.pack("<I", 4 + len(body)) + b"INFO" + body if body else b""
 
 
 class _Sink:
@@ -117,7 +133,7 @@ class _Sink:
 class AvStreamEncoder:
     """MP3, Opus in Ogg, AAC in ADTS or FLAC through PyAV, muxed into a sink that is never seeked."""
 
-    def __init__(self, fmt: str, sample_rate: int) -> None:
+    def __init__(self, fmt: str, sample_rate: int, tags: Mapping[str, str] | None = None) -> None:
         import av
 
         container_name, codec, bit_rate = _AV[fmt]
@@ -125,6 +141,7 @@ class AvStreamEncoder:
         # Ogg holds packets for up to a second before writing a page; 20 ms pages send audio as it is made.
         options = {"page_duration": "20000"} if container_name == "ogg" else {}
         self._container = av.open(self._sink, mode="w", format=container_name, options=options)
+        self._container.metadata.update({k: v for k, v in (tags or {}).items() if k != "software"})
         stream = self._container.add_stream(codec, rate=sample_rate)
         assert isinstance(stream, av.AudioStream)
         self._stream: av.AudioStream = stream
@@ -163,8 +180,8 @@ class AvStreamEncoder:
         return self._sink.take()
 
 
-def stream_encoder(fmt: str, sample_rate: int) -> StreamEncoder:
-    """The encoder for ``fmt`` (one of :data:`FORMATS`)."""
+def stream_encoder(fmt: str, sample_rate: int, tags: Mapping[str, str] | None = None) -> StreamEncoder:
+    """The encoder for ``fmt`` (one of :data:`FORMATS`); ``tags`` go into its container (raw PCM has none)."""
     if fmt not in FORMATS:
         raise InvalidInputError(
             f"unsupported stream format {fmt!r}; use one of {', '.join(FORMATS)}", code="bad_format"
@@ -172,5 +189,5 @@ def stream_encoder(fmt: str, sample_rate: int) -> StreamEncoder:
     if fmt == "pcm":
         return PcmEncoder()
     if fmt == "wav":
-        return WavStreamEncoder(sample_rate)
-    return AvStreamEncoder(fmt, sample_rate)
+        return WavStreamEncoder(sample_rate, tags)
+    return AvStreamEncoder(fmt, sample_rate, tags)

@@ -122,6 +122,8 @@ def print_clone_report(r: CloneResult, *, verbose: bool = False) -> None:
         c = r.characteristics
         if c:
             console.print(f"Voice: {c.gender}, {c.age_band} (estimates), pitch {c.pitch_hz:.0f} Hz")
+        if r.consent is not None:
+            console.print(f"Consent: {_consent_line(r)}")
         n_used = sum(s.accepted for s in r.sample_reports)
         console.print(f"Built from {n_used} recordings, {r.total_speech_s:.0f} s of speech, in {r.elapsed_s:.0f} s")
         if verbose:
@@ -131,6 +133,15 @@ def print_clone_report(r: CloneResult, *, verbose: bool = False) -> None:
         console.print(f"[yellow]warning:[/yellow] {w}")
     for tip in r.recommendations:
         console.print(f"[cyan]tip:[/cyan] {tip}")
+
+
+def _consent_line(r: CloneResult) -> str:
+    c = r.consent
+    if c is None or c.method == "none":
+        return "not recorded"
+    if c.method == "attested":
+        return "attested by you (no consent recording)"
+    return f"recording checked (statement, code, same speaker: similarity {c.similarity or 0:.2f})"
 
 
 def _print_speech(r: SpeechResult) -> None:
@@ -152,15 +163,34 @@ def voices_create(
     name: Annotated[str, typer.Option("--name", "-n")] = "My voice",
     description: Annotated[str, typer.Option("--description", "-d")] = "",
     allow_duplicate: bool = False,
+    consent_recording: Annotated[
+        Path | None,
+        typer.Option(
+            help="The speaker reading the statement of 'realvoice consent statement'.",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+        ),
+    ] = None,
+    consent_challenge: Annotated[str | None, typer.Option(help="The challenge id that statement came with.")] = None,
     verbose: VerboseOpt = False,
     as_json: JsonOpt = False,
     home: HomeOpt = None,
 ) -> None:
-    """Check, clean and analyse the recordings and build a voice."""
+    """Check, clean and analyse the recordings and build a voice.
+
+    Without --consent-recording, the voice records your word that you are the speaker or have their consent."""
+    from ..consent import ConsentRecording
+
+    if (consent_recording is None) != (consent_challenge is None):
+        _fail("give both --consent-recording and --consent-challenge (from 'realvoice consent statement')", 2)
+    agreed = ConsentRecording(consent_challenge, consent_recording) if consent_recording and consent_challenge else None
     svc = _service(home)
     result = _run_with_bar(
         "cloning",
-        lambda cb: svc.create_voice(user, name, files, description, progress=cb, allow_duplicate=allow_duplicate),
+        lambda cb: svc.create_voice(
+            user, name, files, description, progress=cb, allow_duplicate=allow_duplicate, consent=agreed
+        ),
         quiet=as_json,
     )
     if as_json:
@@ -388,11 +418,14 @@ def demo(
 
 
 def _register_extras() -> None:
+    from .consent import consent, detect
     from .mix import mix
     from .users import users
 
     app.command()(mix)
+    app.command()(detect)
     app.add_typer(users, name="users")
+    app.add_typer(consent, name="consent")
 
 
 @app.command()
@@ -400,12 +433,20 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     home: HomeOpt = None,
+    require_consent: Annotated[
+        bool,
+        typer.Option(
+            help="A voice needs a recording of its speaker reading the consent statement "
+            "(--no-require-consent accepts the caller's word instead)."
+        ),
+    ] = True,
 ) -> None:
     """Serve the REST API (/docs) and the web page (/)."""
     from ..api.server import serve as run
 
     if home is not None:
         os.environ["REALVOICE_HOME"] = str(home)  # the server builds its settings from the environment
+    os.environ["REALVOICE_REQUIRE_CONSENT_RECORDING"] = "true" if require_consent else "false"
     run(host, port)
 
 

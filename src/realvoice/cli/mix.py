@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.console import Console
 
@@ -36,7 +37,8 @@ def mix(
             audio = mix_music(
                 audio, sr, music, music_db=music_db, duck_db=duck_db, cache_dir=settings.cache_dir / "music"
             ).audio
-        encode(output, audio, sr)
+        audio, tags = _keep_provenance(voice, track, audio, sr)
+        encode(output, audio, sr, tags)
     except RealVoiceError as exc:
         console.print(f"[red]error:[/red] {exc.message} ({exc.code})")
         raise typer.Exit(2) from None
@@ -45,3 +47,15 @@ def mix(
         f"true peak {true_peak_dbtp(audio, sr):.1f} dBTP; effects: {', '.join(chain) or 'none'}; "
         f"music: {music or 'none'})"
     )
+
+
+def _keep_provenance(source: Path, track, audio: np.ndarray, sr: int) -> tuple[np.ndarray, dict[str, str] | None]:
+    """Speech realvoice made stays marked after the mix (marked again, its tag kept); a recording of a
+    person is left unmarked, since a watermark says "generated" and a real recording is not."""
+    from ..provenance import ProvenanceTag, Watermarker, read_tag
+
+    marker = Watermarker.load()
+    if not marker.detect(track.samples, track.sample_rate).watermarked:
+        return audio, None
+    tag = read_tag(source) or ProvenanceTag("realvoice", "unknown", ProvenanceTag.for_voice("").created)
+    return marker.mark(audio, sr), tag.fields()

@@ -50,6 +50,7 @@ class VoiceRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
     samples: Mapped[list[SampleRow]] = relationship(back_populates="voice", cascade="all, delete-orphan")
+    consent: Mapped[ConsentRow | None] = relationship(cascade="all, delete-orphan")
 
 
 class SampleRow(Base):
@@ -79,6 +80,28 @@ class JobRow(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
+
+
+class ConsentRow(Base):
+    """How the voice's speaker consented (a table of its own, so voices made before it need no migration)."""
+
+    __tablename__ = "consents"
+
+    voice_id: Mapped[str] = mapped_column(ForeignKey("voices.id", ondelete="CASCADE"), primary_key=True)
+    record: Mapped[dict[str, Any]] = mapped_column(JSON)  # a ConsentRecord
+    recording_file: Mapped[str | None] = mapped_column(String(255), nullable=True)  # in the voice's folder
+
+
+class ConsentChallengeRow(Base):
+    """A consent code issued to a user; deleted when it is used or found expired."""
+
+    __tablename__ = "consent_challenges"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), index=True)
+    speaker_name: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(8))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class PronunciationRow(Base):

@@ -15,7 +15,10 @@ const MIN_SAMPLES = 5;
 const MAX_RECORD_SECONDS = 30;
 
 const $ = (id) => document.getElementById(id);
-const state = { key: null, samples: [], nextId: 1, prompt: 0, recorder: null, voices: [] };
+const state = {
+  key: null, samples: [], nextId: 1, prompt: 0, recorder: null, voices: [],
+  consent: { required: false, challenge: null, file: null },
+};
 
 // ---- talking to the API --------------------------------------------------------------------
 
@@ -99,20 +102,38 @@ function showPrompt() {
   $("prompt").textContent = PROMPTS[state.prompt % PROMPTS.length];
 }
 
-async function toggleRecording() {
+function toggleRecording() {
+  record($("record"), "record-status", "Start recording", (file) => {
+    const n = state.samples.length + 1;
+    addSample(new File([file], `recording-${n}.${file.name.split(".").pop()}`, { type: file.type }));
+    say("record-status", `Recorded sample ${n}. Checking it…`);
+    state.prompt += 1;
+    showPrompt();
+  });
+}
+
+function toggleConsentRecording() {
+  record($("record-consent"), "consent-status", "Record the statement", (file) => {
+    state.consent.file = file;
+    say("consent-status", "Statement recorded: it is checked when the voice is built.");
+    updateCreateButton();
+  });
+}
+
+async function record(button, statusId, idleLabel, done) {
   if (state.recorder) {
     state.recorder.stop();
     return;
   }
   if (!navigator.mediaDevices?.getUserMedia || typeof MediaRecorder === "undefined") {
-    say("record-status", "This browser cannot record audio; upload files instead.", true);
+    say(statusId, "This browser cannot record audio; upload a file instead.", true);
     return;
   }
   let stream;
   try {
     stream = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: false, noiseSuppression: false } });
   } catch (err) {
-    say("record-status", `The microphone is not available: ${err.message}`, true);
+    say(statusId, `The microphone is not available: ${err.message}. Upload a file instead.`, true);
     return;
   }
   const recorder = new MediaRecorder(stream);
@@ -130,23 +151,62 @@ async function toggleRecording() {
     meter.stop();
     stream.getTracks().forEach((t) => t.stop());
     state.recorder = null;
-    $("record").textContent = "Start recording";
-    $("record").classList.remove("recording");
+    button.textContent = idleLabel;
+    button.classList.remove("recording");
     $("rec-time").textContent = "";
     const type = recorder.mimeType || "audio/webm";
     const ext = type.includes("ogg") ? "ogg" : type.includes("mp4") ? "m4a" : "webm";
-    const blob = new Blob(chunks, { type });
-    const n = state.samples.length + 1;
-    addSample(new File([blob], `recording-${n}.${ext}`, { type }));
-    say("record-status", `Recorded sample ${n}. Checking it…`);
-    state.prompt += 1;
-    showPrompt();
+    done(new File([new Blob(chunks, { type })], `recording.${ext}`, { type }));
   };
   recorder.start(250);
   state.recorder = recorder;
-  $("record").textContent = "Stop recording";
-  $("record").classList.add("recording");
-  say("record-status", "Recording… read the sentence, then press Stop.");
+  button.textContent = "Stop recording";
+  button.classList.add("recording");
+  say(statusId, "Recording… read the text aloud, then press Stop.");
+}
+
+// ---- the speaker's consent ------------------------------------------------------------------
+
+async function loadConsentRule() {
+  try {
+    const health = await (await fetch("/healthz")).json();
+    state.consent.required = Boolean(health.consent_recording_required);
+  } catch {
+    state.consent.required = false;
+  }
+  $("attest").hidden = state.consent.required;
+  updateCreateButton();
+}
+
+async function getStatement() {
+  const name = $("speaker-name").value.trim();
+  if (!name) {
+    say("consent-status", "Type the speaker's name first.", true);
+    $("speaker-name").focus();
+    return;
+  }
+  try {
+    const challenge = await apiJson("/v1/consent/statements", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ speaker_name: name }),
+    });
+    state.consent.challenge = challenge;
+    state.consent.file = null;
+    $("statement").textContent = challenge.statement;
+    $("statement").hidden = false;
+    $("record-consent").disabled = false;
+    $("consent-file").disabled = false;
+    const until = new Date(challenge.expires_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    say("consent-status", `Record the speaker reading this, word for word, before ${until}. The code works once.`);
+  } catch (err) {
+    say("consent-status", err.message, true);
+  }
+  updateCreateButton();
+}
+
+function consentReady() {
+  return Boolean(state.consent.challenge && state.consent.file);
 }
 
 function startMeter(stream) {
@@ -224,7 +284,8 @@ function renderSamples() {
 
 function updateCreateButton() {
   const good = state.samples.filter((s) => s.report?.accepted).length;
-  $("create-button").disabled = good < MIN_SAMPLES || !$("consent").checked || Boolean(state.building);
+  const consented = consentReady() || (!state.consent.required && $("consent").checked);
+  $("create-button").disabled = good < MIN_SAMPLES || !consented || Boolean(state.building);
 }
 
 // ---- building a voice -----------------------------------------------------------------------
@@ -234,7 +295,12 @@ async function createVoice(event) {
   const form = new FormData();
   form.append("name", $("voice-name").value.trim());
   form.append("description", $("voice-description").value.trim());
-  form.append("consent", $("consent").checked ? "true" : "false");
+  if (consentReady()) {
+    form.append("consent_challenge", state.consent.challenge.challenge_id);
+    form.append("consent_recording", state.consent.file, state.consent.file.name);
+  } else {
+    form.append("consent", $("consent").checked ? "true" : "false");
+  }
   for (const s of state.samples.filter((x) => x.report?.accepted)) form.append("files", s.file, s.file.name);
   state.building = true;
   updateCreateButton();
@@ -245,12 +311,22 @@ async function createVoice(event) {
     const job = await apiJson("/v1/voices", { method: "POST", body: form });
     const final = await followJob(job.events_url);
     showResult(final);
+    if (state.consent.challenge) resetConsent();  // a code is good for one attempt
   } catch (err) {
     say("create-status", err.message, true);
   } finally {
     state.building = false;
     updateCreateButton();
   }
+}
+
+function resetConsent() {
+  state.consent.challenge = null;
+  state.consent.file = null;
+  $("statement").hidden = true;
+  $("record-consent").disabled = true;
+  $("consent-file").disabled = true;
+  say("consent-status", "That statement's code is used: show a new statement to try again.");
 }
 
 async function followJob(url) {
@@ -318,12 +394,19 @@ function showResult(job) {
   row("Speaking rate", `${c.speaking_rate_wps.toFixed(1)} words/s`);
   row("Speech used", `${r.total_speech_s.toFixed(1)} s from ${r.sample_reports.filter((s) => s.accepted).length} samples`);
   row("Method", `${r.method} (${r.engine})`);
+  row("Consent", consentText(r.consent));
   box.append(dl);
   appendList(box, "Recommendations", r.recommendations);
   appendList(box, "Notes", r.fit_outcome === "fitted" ? r.warnings : r.warnings.slice(1));
   $("result").focus();
   loadVoices(r.voice_id);
   showReportPicture(box, r.voice_id);
+}
+
+function consentText(c) {
+  if (!c || c.method === "none") return "not recorded";
+  if (c.method === "attested") return "confirmed by you (no consent recording)";
+  return `recorded and checked: statement, code and speaker (similarity ${(c.similarity ?? 0).toFixed(2)})`;
 }
 
 async function showReportPicture(parent, voiceId) {
@@ -552,6 +635,14 @@ document.addEventListener("DOMContentLoaded", () => {
     e.target.value = "";
   });
   $("consent").addEventListener("change", updateCreateButton);
+  $("get-statement").addEventListener("click", getStatement);
+  $("record-consent").addEventListener("click", toggleConsentRecording);
+  $("consent-file").addEventListener("change", (e) => {
+    state.consent.file = e.target.files[0] || null;
+    if (state.consent.file) say("consent-status", `Using ${state.consent.file.name}: it is checked when the voice is built.`);
+    updateCreateButton();
+  });
+  loadConsentRule();
   $("create-form").addEventListener("submit", createVoice);
   $("speak-form").addEventListener("submit", speak);
   $("speak-speed").addEventListener("input", (e) => { $("speed-out").textContent = `${Number(e.target.value).toFixed(1)}×`; });

@@ -16,4 +16,8 @@ router = APIRouter(tags=["health"])
 def healthz(service: ServiceDep) -> Health:
     with service.db.session() as s:
         s.execute(text("SELECT 1"))
-    return Health(version=__version__, engine=service.settings.engine)
+    return Health(
+        version=__version__,
+        engine=service.settings.engine,
+        consent_recording_required=service.settings.require_consent_recording,
+    )

@@ -13,7 +13,8 @@ from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
-from ...errors import InvalidInputError, LimitExceededError, NotEnoughSamplesError, VoiceNotFoundError
+from ...consent import ConsentRecording
+from ...errors import ConsentError, InvalidInputError, LimitExceededError, NotEnoughSamplesError, VoiceNotFoundError
 from ...models import VoiceDetail, VoiceSummary
 from ..deps import ApiState, CurrentUser, ServiceDep, StateDep
 from ..errors import ApiError, problem_responses, status_for_code
@@ -25,6 +26,7 @@ T = TypeVar("T")
 router = APIRouter(prefix="/v1/voices", tags=["voices"], responses=problem_responses(401, 404, 429))
 
 _TRUE = {"true", "1", "yes", "on"}
+CONSENT_FIELD = "consent_recording"
 VOICE_FORM: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -32,13 +34,25 @@ VOICE_FORM: dict[str, Any] = {
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
-                    "required": ["name", "consent", "files"],
+                    "required": ["name", "files"],
                     "properties": {
                         "name": {"type": "string", "minLength": 1, "maxLength": 100},
                         "description": {"type": "string", "maxLength": 2000},
+                        "consent_challenge": {
+                            "type": "string",
+                            "description": "The challenge_id of POST /v1/consent/statements whose statement "
+                            "consent_recording reads.",
+                        },
+                        "consent_recording": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "The speaker reading the consent statement aloud (required by "
+                            "servers that require consent recordings, the default).",
+                        },
                         "consent": {
                             "type": "boolean",
-                            "description": "Must be true: you are the speaker, or have the speaker's permission.",
+                            "description": "Without a consent recording, where the server allows it: true "
+                            "attests that you are the speaker or have the speaker's permission.",
                         },
                         "allow_duplicate": {"type": "boolean", "default": False},
                         "files": {
@@ -60,13 +74,30 @@ def _gated(state: ApiState, work: Callable[[], T]) -> T:
         return work()
 
 
-def _voice_form(form: UploadForm, min_samples: int) -> tuple[str, str, bool]:
-    """The form's name, description and duplicate flag, once consent and the file count are right."""
+def _consent(form: UploadForm) -> ConsentRecording | None:
+    """The consent recording and its challenge, or None where the caller attests consent (consent=true)."""
+    recording = form.extra_files.get(CONSENT_FIELD)
+    challenge = form.fields.get("consent_challenge", "").strip()
+    if recording is not None or challenge:
+        if recording is None or not challenge:
+            raise InvalidInputError(
+                "send both the consent recording (file part 'consent_recording') and the 'consent_challenge' "
+                "it answers (from POST /v1/consent/statements)",
+                code="consent_incomplete",
+            )
+        return ConsentRecording(challenge, recording.path)
     if form.fields.get("consent", "").strip().lower() not in _TRUE:
         raise InvalidInputError(
-            "confirm consent=true: you are the speaker in these recordings, or have the speaker's permission",
+            "a voice needs the speaker's consent: send a recording of the consent statement "
+            "(POST /v1/consent/statements), or, where this server allows it, consent=true (you are the speaker, "
+            "or have the speaker's permission)",
             code="consent_required",
         )
+    return None
+
+
+def _voice_form(form: UploadForm, min_samples: int) -> tuple[str, str, bool]:
+    """The form's name, description and duplicate flag, once the file count is right."""
     name = form.fields.get("name", "").strip()
     if not 1 <= len(name) <= 100:
         raise InvalidInputError("the voice name must be 1-100 characters", code="bad_voice_name")
@@ -94,12 +125,23 @@ async def create_voice(request: Request, response: Response, user: CurrentUser, 
         max_files=settings.max_samples,
         max_file_bytes=settings.max_upload_bytes,
         max_total_bytes=state.settings.max_voice_upload_bytes,
+        extra_file_fields=(CONSENT_FIELD,),
     )
     with state.slots.held(user):
         form = await read_upload(request, settings.uploads_dir, limits, state.service.leases)
         try:
             name, description, allow_duplicate = _voice_form(form, settings.min_samples)
-            job_id = state.jobs.start_voice(user, name, description, form, allow_duplicate=allow_duplicate)
+            consent = _consent(form)
+            if consent is None and settings.require_consent_recording:
+                raise ConsentError(
+                    "this server needs the speaker's consent recording: get a statement from "
+                    "POST /v1/consent/statements, record the speaker reading it, and send it as "
+                    "'consent_recording' with its 'consent_challenge'",
+                    code="consent_recording_required",
+                )
+            job_id = state.jobs.start_voice(
+                user, name, description, form, allow_duplicate=allow_duplicate, consent=consent
+            )
         except BaseException:
             form.cleanup()
             raise

@@ -1,0 +1,32 @@
+"""A consent recording made ready for the checks: decoded, cleaned like a sample, and transcribed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..config import Settings
+from ..errors import ConsentError
+from .check import Heard
+
+
+def hear_recording(path: Path, settings: Settings) -> Heard:
+    """The recording cleaned as the samples are (so the speaker check compares like with like) and its
+    transcript; an unusable recording is a ``ConsentError`` that says why."""
+    from ..analysis.transcribe import transcribe
+    from ..samples import take_in
+
+    intake = take_in(
+        [path],
+        max_bytes=settings.max_upload_bytes,
+        max_seconds=settings.max_sample_seconds,
+        min_speech_s=settings.min_speech_seconds,
+        names=["consent recording"],
+    )
+    if not intake.accepted:
+        reasons = "; ".join(intake.reports[0].reasons) or "it could not be used"
+        raise ConsentError(
+            f"The consent recording cannot be used: {reasons}. Record the statement again.",
+            code="consent_recording_unusable",
+        )
+    sample = intake.accepted[0]
+    return Heard(sample.samples, sample.sample_rate, transcribe(sample.samples, sample.sample_rate))
