@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import (
+    ConsentError,
     DuplicateVoiceError,
     EngineError,
     InvalidInputError,
@@ -69,6 +70,7 @@ _BY_CLASS: tuple[tuple[type[RealVoiceError], int], ...] = (
     (InvalidSampleError, 422),
     (NotEnoughSamplesError, 422),
     (InvalidInputError, 422),
+    (ConsentError, 422),
     (EngineError, 503),
     (ModelFileError, 500),
     (StorageError, 500),
