@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import csv
 import secrets
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -187,7 +188,13 @@ def _kokoro(svc: RealVoiceCloningService, r) -> Callable[[str], tuple[np.ndarray
 
 
 def _passes(audio: tuple[np.ndarray, int], name: str, code: str) -> bool:
-    match = match_transcript(transcribe(*audio), name, code)
+    heard = transcribe(*audio)
+    match = match_transcript(heard, name, code)
+    if not (match.statement_ok and match.code_ok):  # what failed, for the docs (stderr, beside the table)
+        print(
+            f"  refused ({name}, {code}): error {match.statement_error}, digits {match.digits_heard!r}: {heard}",
+            file=sys.stderr,
+        )
     return match.statement_ok and match.code_ok
 
 

@@ -41,6 +41,14 @@ def _statement(client, headers, name="Joe Miller"):
     return r.json()
 
 
+def _read_statement(client, headers, samples, folder):
+    """The form and files of a build whose consent recording is joe reading a statement issued to ``headers``."""
+    challenge = _statement(client, headers)
+    recording = make_piper_samples(folder, [challenge["statement"]])[0]
+    files = as_files(samples) + as_files([recording], "consent_recording")
+    return {"name": "Joe", "consent_challenge": challenge["challenge_id"]}, files
+
+
 def test_a_statement_has_the_name_and_a_fresh_code(strict, keys):
     client, _ = strict
     first, second = _statement(client, keys["ann"]), _statement(client, keys["ann"])
@@ -63,10 +71,7 @@ def test_without_a_recording_the_strict_server_refuses(strict, keys, piper_sampl
 
 def test_a_voice_with_the_speakers_consent_and_its_deletion(strict, keys, piper_samples, tmp_path):
     client, service = strict
-    challenge = _statement(client, keys["ann"])
-    recording = make_piper_samples(tmp_path, [challenge["statement"]])[0]
-    files = as_files(piper_samples) + as_files([recording], "consent_recording")
-    form = {"name": "Joe", "consent_challenge": challenge["challenge_id"]}
+    form, files = _read_statement(client, keys["ann"], piper_samples, tmp_path)
     accepted = client.post("/v1/voices", data=form, files=files, headers=keys["ann"])
     assert accepted.status_code == 202, accepted.text
     job = wait_for_job(client, accepted.json()["job_id"], keys["ann"])
@@ -88,10 +93,7 @@ def test_a_voice_with_the_speakers_consent_and_its_deletion(strict, keys, piper_
 
 def test_another_users_challenge_fails_the_build(strict, keys, piper_samples, tmp_path):
     client, _ = strict
-    challenge = _statement(client, keys["ben"])
-    recording = make_piper_samples(tmp_path, [challenge["statement"]])[0]
-    files = as_files(piper_samples) + as_files([recording], "consent_recording")
-    form = {"name": "Joe", "consent_challenge": challenge["challenge_id"]}
+    form, files = _read_statement(client, keys["ben"], piper_samples, tmp_path)
     job = wait_for_job(
         client, client.post("/v1/voices", data=form, files=files, headers=keys["ann"]).json()["job_id"], keys["ann"]
     )

@@ -9,7 +9,7 @@ import torch
 
 from realvoice.audio import decode, encode, resample
 from realvoice.provenance import ProvenanceTag, Watermarker, read_tag
-from realvoice.provenance.watermark import MIN_SECONDS
+from realvoice.provenance.watermark import MIN_MARK_SECONDS, MIN_SECONDS
 
 LIMITS = {"max_bytes": 10**8, "max_seconds": 600.0}
 
@@ -59,10 +59,14 @@ def test_the_mark_survives_mp3_and_a_lower_rate(marker, speech, tmp_path):
     assert not marker.detect(resample(resample(x, sr, 16000), 16000, sr), sr).watermarked
 
 
-def test_too_little_audio_is_left_alone(marker):
-    x = np.full(int(0.4 * MIN_SECONDS * 24000), 0.1, np.float32)
-    assert np.array_equal(marker.mark(x, 24000), x)
-    assert not marker.detect(np.zeros(24000, np.float32), 24000).watermarked
+def test_a_short_sentence_is_marked_and_a_sliver_left_alone(marker, speech):
+    x, sr = speech
+    short = x[sr : sr + int(0.3 * sr)]
+    assert not np.array_equal(marker.mark(short, sr), short)  # "Hi." is marked too
+    sliver = x[sr : sr + int(0.5 * MIN_MARK_SECONDS * sr)]
+    assert np.array_equal(marker.mark(sliver, sr), sliver)
+    assert not marker.detect(x[: int(0.5 * MIN_SECONDS * sr)], sr).watermarked  # too little to judge
+    assert not marker.detect(np.zeros(sr, np.float32), sr).watermarked
 
 
 @pytest.mark.parametrize("suffix", [".wav", ".flac", ".ogg", ".mp3"])

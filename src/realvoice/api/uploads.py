@@ -115,6 +115,13 @@ class Limits:
     max_field_bytes: int = 4096
 
 
+def one_file(max_file_bytes: int) -> Limits:
+    """A form with one recording in the field ``file`` (a check or a detection, nothing stored)."""
+    return Limits(
+        max_files=1, max_file_bytes=max_file_bytes, max_total_bytes=max_file_bytes + 64 * 1024, file_field="file"
+    )
+
+
 class _Reader:
     """The parser's callbacks: headers pick a file or a field, data goes to disk or a small buffer."""
 

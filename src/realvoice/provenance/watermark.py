@@ -28,6 +28,8 @@ from ..errors import EngineError
 THRESHOLD = 0.5
 # Below this much audio the decoder has too few frames to say anything.
 MIN_SECONDS = 0.5
+# The encoder works on anything longer than its STFT window; a short sentence ("Hi.") is still marked.
+MIN_MARK_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -120,8 +122,8 @@ class Watermarker:
     def mark(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
         """``audio`` with the watermark embedded: same rate, same length, float32 in [-1, 1]."""
         x = np.asarray(audio, np.float32)
-        if len(x) < int(MIN_SECONDS * sample_rate):
-            return x  # too short to carry a mark; streams mark each sentence, never a sliver
+        if len(x) < int(MIN_MARK_SECONDS * sample_rate):
+            return x  # shorter than the encoder's window: nothing to mark
         rate = self._perth.perth_net.hp.sample_rate
         with self._run_lock, self._torch.inference_mode():
             y = np.asarray(self._perth.apply_watermark(resample(x, sample_rate, rate), sample_rate=rate), np.float32)

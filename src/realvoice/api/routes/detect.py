@@ -9,7 +9,7 @@ from ...errors import InvalidInputError
 from ...provenance.detect import DetectionReport, detect_file
 from ..deps import CurrentUser, StateDep
 from ..errors import problem_responses
-from ..uploads import Limits, read_upload
+from ..uploads import one_file, read_upload
 from .samples import CHECK_FORM
 
 router = APIRouter(prefix="/v1", tags=["provenance"], responses=problem_responses(401, 429))
@@ -22,13 +22,7 @@ async def detect(request: Request, user: CurrentUser, state: StateDep) -> Detect
     """Whether the recording in the form field ``file`` carries realvoice's watermark, with the
     detector's confidence and the file's provenance tag where it kept one; nothing is stored."""
     settings = state.service.settings
-    limits = Limits(
-        max_files=1,
-        max_file_bytes=settings.max_upload_bytes,
-        max_total_bytes=settings.max_upload_bytes + 64 * 1024,
-        file_field="file",
-    )
-    form = await read_upload(request, settings.uploads_dir, limits, state.service.leases)
+    form = await read_upload(request, settings.uploads_dir, one_file(settings.max_upload_bytes), state.service.leases)
     try:
         if not form.files:
             raise InvalidInputError("send one recording in the form field 'file'", code="no_file")

@@ -10,7 +10,7 @@ from ...models import SampleReport
 from ...samples import take_in
 from ..deps import CurrentUser, StateDep
 from ..errors import problem_responses
-from ..uploads import Limits, read_upload
+from ..uploads import one_file, read_upload
 
 router = APIRouter(prefix="/v1/samples", tags=["samples"], responses=problem_responses(401, 429))
 
@@ -36,13 +36,7 @@ CHECK_FORM = {
 async def check_sample(request: Request, user: CurrentUser, state: StateDep) -> SampleReport:
     """The verdict on one clip (accepted or not, and why), with its measurements; nothing is stored."""
     settings = state.service.settings
-    limits = Limits(
-        max_files=1,
-        max_file_bytes=settings.max_upload_bytes,
-        max_total_bytes=settings.max_upload_bytes + 64 * 1024,
-        file_field="file",
-    )
-    form = await read_upload(request, settings.uploads_dir, limits, state.service.leases)
+    form = await read_upload(request, settings.uploads_dir, one_file(settings.max_upload_bytes), state.service.leases)
     try:
         if not form.files:
             raise InvalidInputError("send one recording in the form field 'file'", code="no_samples")
