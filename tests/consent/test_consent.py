@@ -96,6 +96,17 @@ def test_a_wrong_code_or_another_text_is_refused(svc, piper_samples, tmp_path):
     assert svc.get_user_voices("gina") == []
 
 
+def test_speech_realvoice_made_cannot_consent(svc, piper_samples, tmp_path):
+    """A clone reading the statement for its speaker carries our watermark, and is refused for it."""
+    voice = svc.create_voice("hal", "Joe", piper_samples, allow_duplicate=True)
+    challenge = svc.issue_consent_challenge("hal", "Joe Miller")
+    fake = svc.render(voice.voice_id, challenge.statement, "hal", output_path=tmp_path / "fake.mp3")
+    assert fake.success, fake.errors
+    consent = ConsentRecording(challenge.challenge_id, tmp_path / "fake.mp3")
+    r = svc.create_voice("hal", "Joe again", piper_samples, consent=consent, allow_duplicate=True)
+    assert not r.success and r.error_code == "consent_recording_generated" and "watermark" in r.errors[0]
+
+
 def _other_code(challenge) -> str:
     return statement(challenge.speaker_name, "6262" if challenge.code != "6262" else "3737")
 

@@ -6,12 +6,14 @@ from pathlib import Path
 
 from ..config import Settings
 from ..errors import ConsentError
+from ..provenance import Watermarker
 from .check import Heard
 
 
 def hear_recording(path: Path, settings: Settings) -> Heard:
     """The recording cleaned as the samples are (so the speaker check compares like with like) and its
-    transcript; an unusable recording is a ``ConsentError`` that says why."""
+    transcript; an unusable recording, or one that realvoice itself made (a clone reading the statement
+    for someone), is a ``ConsentError`` that says why."""
     from ..analysis.transcribe import transcribe
     from ..samples import take_in
 
@@ -27,6 +29,13 @@ def hear_recording(path: Path, settings: Settings) -> Heard:
         raise ConsentError(
             f"The consent recording cannot be used: {reasons}. Record the statement again.",
             code="consent_recording_unusable",
+        )
+    original = intake.originals["consent recording"]
+    if Watermarker.load().detect(original.samples, original.sample_rate).watermarked:
+        raise ConsentError(
+            "The consent recording is speech made by realvoice (it carries our watermark). The speaker must "
+            "read the statement themselves.",
+            code="consent_recording_generated",
         )
     sample = intake.accepted[0]
     return Heard(sample.samples, sample.sample_rate, transcribe(sample.samples, sample.sample_rate))
