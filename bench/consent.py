@@ -29,9 +29,10 @@ import numpy as np
 
 from realvoice import RealVoiceCloningService, Settings
 from realvoice.analysis import SpeakerEncoder
-from realvoice.analysis.transcribe import transcribe
 from realvoice.audio import decode, resample, write_wav
-from realvoice.consent import SAME_SPEAKER, match_transcript, new_code, statement
+from realvoice.consent import SAME_SPEAKER, Challenge, check_statement, new_code, statement
+from realvoice.consent.hear import hear_recording
+from realvoice.errors import ConsentError
 from realvoice.samples import take_in
 
 ROOT = Path(__file__).resolve().parents[2] / "shared" / "speech-dev"
@@ -188,14 +189,14 @@ def _kokoro(svc: RealVoiceCloningService, r) -> Callable[[str], tuple[np.ndarray
 
 
 def _passes(audio: tuple[np.ndarray, int], name: str, code: str) -> bool:
-    heard = transcribe(*audio)
-    match = match_transcript(heard, name, code)
-    if not (match.statement_ok and match.code_ok):  # what failed, for the docs (stderr, beside the table)
-        print(
-            f"  refused ({name}, {code}): error {match.statement_error}, digits {match.digits_heard!r}: {heard}",
-            file=sys.stderr,
-        )
-    return match.statement_ok and match.code_ok
+    """The product's transcript check on the reading (``hear_recording`` then ``check_statement``)."""
+    path = write_wav(Path(tempfile.mkdtemp(prefix="consent-bench-")) / "reading.wav", *audio)
+    try:
+        check_statement(hear_recording(path, Settings(home=path.parent)), Challenge(name, code))
+    except ConsentError as exc:  # what failed, for the docs (stderr, beside the table)
+        print(f"  refused ({name}, {code}): {exc.code}: {exc.message[:160]}", file=sys.stderr)
+        return False
+    return True
 
 
 def main() -> None:

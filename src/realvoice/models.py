@@ -94,6 +94,7 @@ class ConsentRecord(BaseModel):
     method: ConsentMethod
     statement: str = ""
     transcript: str = ""
+    code_transcript: str = ""  # a second listen to the code alone
     statement_error: float | None = None  # share of the statement's letters the transcript got wrong
     statement_error_limit: float | None = None
     code_heard: bool = False

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from realvoice.consent import check_speaker_name, match_transcript, new_code, statement
-from realvoice.errors import InvalidInputError
+from realvoice.consent import Heard, check_speaker_name, check_statement, match_transcript, new_code, statement
+from realvoice.consent.check import Challenge
+from realvoice.errors import ConsentError, InvalidInputError
 
 
 def test_codes_are_four_digits_without_zero_or_a_repeat():
@@ -60,3 +62,21 @@ def test_names_that_cannot_be_said_are_refused(name):
     with pytest.raises(InvalidInputError) as err:
         check_speaker_name(name)
     assert err.value.code == "bad_speaker_name"
+
+
+def test_after_the_word_code_sound_alikes_are_digits():
+    heard = "I, Ana Lima, agree that realvoice creates a synthetic version of my voice. My code is 821-A."
+    assert match_transcript(heard, "Ana Lima", "8218").code_ok
+    assert match_transcript("I, Ana Lima, for the record, agree", "Ana Lima", "4").digits_heard == ""
+
+
+def test_a_second_listen_to_the_code_can_rescue_a_dropped_digit():
+    """The whole statement heard with a digit missing; the code alone, heard right: accepted."""
+    said = statement("Ana Lima", "4257")
+    dropped = said.replace("4, 2, 5, 7", "4-5-7")
+    challenge = Challenge("Ana Lima", "4257")
+    record = check_statement(Heard(np.zeros(1, np.float32), 16000, dropped, "is 4, 2, 5, 7."), challenge)
+    assert record.code_heard and record.code_transcript == "is 4, 2, 5, 7."
+    with pytest.raises(ConsentError) as err:
+        check_statement(Heard(np.zeros(1, np.float32), 16000, dropped, "is 4, 5, 7."), challenge)
+    assert err.value.code == "consent_code_mismatch"

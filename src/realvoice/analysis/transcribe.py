@@ -25,10 +25,21 @@ def _load():
     return _model
 
 
-def transcribe(x: np.ndarray, sr: int) -> str:
+def transcribe(x: np.ndarray, sr: int, *, beam_size: int = 1) -> str:
     model = _load()
-    segments, _ = model.transcribe(resample(x, sr, 16000), language="en", beam_size=1, vad_filter=False)
+    segments, _ = model.transcribe(resample(x, sr, 16000), language="en", beam_size=beam_size, vad_filter=False)
     return " ".join(s.text.strip() for s in segments).strip()
+
+
+def transcribe_timed(x: np.ndarray, sr: int) -> tuple[str, list[tuple[str, float, float]]]:
+    """The transcript and its words with their start and end times (seconds)."""
+    model = _load()
+    segments, _ = model.transcribe(
+        resample(x, sr, 16000), language="en", beam_size=1, vad_filter=False, word_timestamps=True
+    )
+    segments = list(segments)
+    words = [(w.word.strip(), w.start, w.end) for s in segments for w in (s.words or [])]
+    return " ".join(s.text.strip() for s in segments).strip(), words
 
 
 _normalizer = None

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import ConsentError
 from ..models import ConsentRecord
-from .statement import MAX_STATEMENT_ERROR, match_transcript, statement
+from .statement import MAX_STATEMENT_ERROR, match_transcript, spoken_digits, statement
 
 # Resemblyzer cosine similarity of the consent recording to the samples' centroid (bench/consent.py).
 SAME_SPEAKER = 0.79
@@ -47,19 +47,21 @@ class Heard:
     samples: np.ndarray
     sample_rate: int
     transcript: str
+    code_transcript: str = ""  # a second, closer listen to what follows the word "code"
 
 
 def check_statement(heard: Heard, challenge: Challenge) -> ConsentRecord:
     """The transcript check; raises ``ConsentError`` naming what was wrong."""
     said = statement(challenge.speaker_name, challenge.code)
     match = match_transcript(heard.transcript, challenge.speaker_name, challenge.code)
+    code_ok = match.code_ok or spoken_digits(heard.code_transcript)[0] == challenge.code
     if not match.statement_ok:
         raise ConsentError(
             f'The consent recording does not say the statement (we heard: "{heard.transcript[:200]}"). '
             f'Read it word for word: "{said}" Ask for a new code and record it again.',
             code="consent_statement_mismatch",
         )
-    if not match.code_ok:
+    if not code_ok:
         raise ConsentError(
             f"The consent recording does not say this statement's code (we heard "
             f"{' '.join(match.digits_heard) or 'no digits'}). Ask for a new code and read its digits one by one.",
@@ -69,6 +71,7 @@ def check_statement(heard: Heard, challenge: Challenge) -> ConsentRecord:
         method="recording",
         statement=said,
         transcript=heard.transcript,
+        code_transcript=heard.code_transcript,
         statement_error=match.statement_error,
         statement_error_limit=MAX_STATEMENT_ERROR,
         code_heard=True,

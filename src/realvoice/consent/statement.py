@@ -68,7 +68,7 @@ class TranscriptMatch:
 _NUMBERS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8"}
 _NUMBERS["nine"] = "9"
 # After the word "code" only digits are said, so words that sound like one are read as that digit.
-_SOUND_ALIKE = {"won": "1", "to": "2", "too": "2", "for": "4", "ate": "8"}
+_SOUND_ALIKE = {"won": "1", "to": "2", "too": "2", "for": "4", "ate": "8", "a": "8"}
 
 
 def match_transcript(transcript: str, name: str, code: str) -> TranscriptMatch:
@@ -79,12 +79,19 @@ def match_transcript(transcript: str, name: str, code: str) -> TranscriptMatch:
     English normaliser."""
     at = transcript.lower().rfind("code")
     head, tail = (transcript[: at + 4], transcript[at + 4 :]) if at >= 0 else (transcript, transcript)
-    spoken = _NUMBERS | (_SOUND_ALIKE if at >= 0 else {})
-    tokens = re.findall(r"[a-z]+|\d", tail.lower())
-    digits = "".join(spoken.get(t, t) for t in tokens if t.isdigit() or t in spoken)
-    rest = " ".join(t for t in tokens if not (t.isdigit() or t in spoken)) if at >= 0 else ""
+    digits, rest = spoken_digits(tail, after_code=at >= 0)
+    rest = rest if at >= 0 else ""
     expected, heard = _letters(statement(name, "")), _letters(f"{head} {rest}" if at >= 0 else head)
     return TranscriptMatch(round(edit_distance(expected, heard) / max(len(expected), 1), 3), digits, code)
+
+
+def spoken_digits(text: str, *, after_code: bool = True) -> tuple[str, str]:
+    """The digits said in ``text`` (figures or number words; after the word "code", also the words
+    that sound like one), and the other words."""
+    spoken = _NUMBERS | (_SOUND_ALIKE if after_code else {})
+    tokens = re.findall(r"[a-z]+|\d", text.lower())
+    digits = "".join(spoken.get(t, t) for t in tokens if t.isdigit() or t in spoken)
+    return digits, " ".join(t for t in tokens if not (t.isdigit() or t in spoken))
 
 
 def _letters(text: str) -> str:
