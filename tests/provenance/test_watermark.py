@@ -77,6 +77,11 @@ def test_every_format_carries_the_tag(tmp_path, suffix):
     assert read_tag(encode(tmp_path / f"u{suffix}", np.zeros(24000, np.float32), 24000)) is None
 
 
+def test_a_tag_of_unknown_voice_reads_back(tmp_path):
+    tag = ProvenanceTag("realvoice", "unknown", "2026-12-07T00:00:00+00:00")
+    assert read_tag(encode(tmp_path / "u.mp3", np.zeros(24000, np.float32), 24000, tag.fields())) == tag
+
+
 def test_the_tag_never_holds_the_voice_id():
     tag = ProvenanceTag.for_voice("0123456789abcdef0123456789abcdef")
     assert "0123456789abcdef" not in " ".join(tag.fields().values())

@@ -37,7 +37,7 @@ def mix(
             audio = mix_music(
                 audio, sr, music, music_db=music_db, duck_db=duck_db, cache_dir=settings.cache_dir / "music"
             ).audio
-        audio, tags = _keep_provenance(voice, track, audio, sr)
+        audio, tags = _keep_provenance(voice, track, audio, sr, passes=2 if music else 1)
         encode(output, audio, sr, tags)
     except RealVoiceError as exc:
         console.print(f"[red]error:[/red] {exc.message} ({exc.code})")
@@ -49,13 +49,14 @@ def mix(
     )
 
 
-def _keep_provenance(source: Path, track, audio: np.ndarray, sr: int) -> tuple[np.ndarray, dict[str, str] | None]:
+def _keep_provenance(
+    source: Path, track, audio: np.ndarray, sr: int, *, passes: int
+) -> tuple[np.ndarray, dict[str, str] | None]:
     """Speech realvoice made stays marked after the mix (marked again, its tag kept); a recording of a
     person is left unmarked, since a watermark says "generated" and a real recording is not."""
-    from ..provenance import ProvenanceTag, Watermarker, read_tag
+    from ..provenance import ProvenanceTag, Stamp, Watermarker, read_tag
 
-    marker = Watermarker.load()
-    if not marker.detect(track.samples, track.sample_rate).watermarked:
+    if not Watermarker.load().detect(track.samples, track.sample_rate).watermarked:
         return audio, None
     tag = read_tag(source) or ProvenanceTag("realvoice", "unknown", ProvenanceTag.for_voice("").created)
-    return marker.mark(audio, sr), tag.fields()
+    return Stamp(tag).mark(audio, sr, passes=passes), tag.fields()

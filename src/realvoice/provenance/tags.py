@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 GENERATOR = "realvoice"
 TITLE = "Synthetic speech (AI-generated voice)"
-_COMMENT = re.compile(r"generator=(?P<generator>\S+); voice=(?P<voice>[0-9a-f]+); time=(?P<time>\S+)")
+_COMMENT = re.compile(r"generator=(?P<generator>[^;\s]+); voice=(?P<voice>[^;\s]+); time=(?P<time>\S+)")
 
 
 @dataclass(frozen=True)
