@@ -76,7 +76,6 @@ _USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 MODEL_FILE = "voice.rvm.npz"
 PLOT_FILE = "report.png"
 SAME_SPEAKER = 0.75  # verify(): Resemblyzer similarity of a clip to the voice's centroid
-_LOSSY = (".mp3", ".ogg")
 PREVIEW_TEXT = "Hello! This is a preview of my cloned voice. I hope it sounds just like me."
 
 
@@ -779,10 +778,7 @@ class RealVoiceCloningService:
                 # before the loudness stage, so its ceiling holds; a music bed masks one pass, so it gets two
                 audio = stamp.mark(audio, sr, passes=2 if music is not None else 1)
                 if "normalize" not in chosen:  # the user's own loudness target wins over ours
-                    # Lossy encoders overshoot the peaks they are given (more so on marked music mixes),
-                    # so MP3 and Opus files get half a decibel more headroom below the ceiling.
-                    ceiling = self.settings.output_true_peak_db - (0.5 if path.suffix.lower() in _LOSSY else 0.0)
-                    audio = normalize(audio, sr, self.settings.output_lufs, ceiling)
+                    audio = normalize(audio, sr, self.settings.output_lufs, self.settings.output_true_peak_db)
                 encode(path, audio, sr, stamp.fields)
                 duration = len(audio) / sr
             return SpeechResult(
