@@ -34,7 +34,7 @@ def test_every_path_comes_out_at_the_output_loudness(service, alice_voice, tmp_p
     lufs, peak = _measure(r.audio_path)
     target = service.settings.output_lufs
     assert abs(lufs - target) < 1.0, (suffix, options, lufs)
-    assert peak <= service.settings.output_true_peak_db + (0.6 if suffix in (".mp3", ".ogg") else 0.1), peak
+    assert peak <= service.settings.output_true_peak_db + 0.1, peak  # the decoded file, lossy ones too
 
 
 def test_a_requested_loudness_wins(service, alice_voice, tmp_path):

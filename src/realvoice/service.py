@@ -28,7 +28,7 @@ from .analysis import (
 from .analysis.fingerprint import sample_hash
 from .analysis.plots import voice_report_png
 from .analysis.transcribe import transcribe
-from .audio import atomic_sound_file, encode, write_wav
+from .audio import atomic_sound_file, write_wav
 from .audio.io import check_output_format
 from .config import Settings
 from .consent import ConsentRecording, Heard, check_speaker, check_statement
@@ -46,6 +46,7 @@ from .errors import (
 )
 from .mix import add_background_music, apply_effects, normalize, parse_effects
 from .mix.level import Leveller
+from .mix.master import encode_within_ceiling
 from .models import (
     CloneResult,
     ConsentChallenge,
@@ -777,9 +778,12 @@ class RealVoiceCloningService:
                     audio = add_background_music(audio, sr, music)
                 # before the loudness stage, so its ceiling holds; a music bed masks one pass, so it gets two
                 audio = stamp.mark(audio, sr, passes=2 if music is not None else 1)
-                if "normalize" not in chosen:  # the user's own loudness target wins over ours
-                    audio = normalize(audio, sr, self.settings.output_lufs, self.settings.output_true_peak_db)
-                encode(path, audio, sr, stamp.fields)
+                if "normalize" in chosen:  # the user's own loudness target wins over ours
+                    ceiling = chosen["normalize"].params["true_peak_db"]
+                else:
+                    ceiling = self.settings.output_true_peak_db
+                    audio = normalize(audio, sr, self.settings.output_lufs, ceiling)
+                encode_within_ceiling(path, audio, sr, ceiling, stamp.fields)
                 duration = len(audio) / sr
             return SpeechResult(
                 success=True,
