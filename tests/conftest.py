@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,3 +31,20 @@ def alice_voice(service, piper_samples):
     result = asyncio.run(service.create_user_voice_clone("alice", "Joe", piper_samples, "demo voice"))
     assert result.success, result.errors
     return result
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server for the session (skips where Debian's postgresql is not installed)."""
+    import shutil
+    import tempfile
+
+    from .servers import postgres_server
+
+    # not under pytest's own temporary folders: the server's account must be able to reach its folder
+    folder = Path(tempfile.mkdtemp(prefix="realvoice-pg-"))
+    try:
+        with postgres_server(folder) as url:
+            yield url
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -20,7 +20,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REALVOICE_", extra="ignore")
 
     home: Path = Field(default_factory=_default_home)
-    database_url: str | None = None
+    database_url: str | None = None  # e.g. postgresql+psycopg://user:password@host/realvoice
+    # Upgrade the database schema when a process starts; off, a database behind this release is
+    # refused until `realvoice db upgrade` has run (for deployments that migrate in their own step).
+    migrate_on_start: bool = True
     engine: str = "kokoro"
     fit_mode: str = "fast"  # "fast" (about a minute), "style", "thorough" (minutes), "nearest-stock" (no fit)
     threads: int = 0  # 0: one per core

@@ -98,7 +98,7 @@ class RealVoiceCloningService:
     ) -> None:
         self.settings = settings or (Settings(home=Path(home)) if home is not None else Settings())
         self.settings.home.mkdir(parents=True, exist_ok=True)
-        self.db = Database(self.settings.db_url)
+        self.db = Database(self.settings.db_url, migrate=self.settings.migrate_on_start)
         self.blobs = FileBlobStore(self.settings.voices_dir, self.settings.staging_dir)
         self.leases = Leases(self.settings.leases_dir)
         sweep_abandoned(self.db, self.blobs, self.leases, self.settings.uploads_dir, self.settings.renders_dir)

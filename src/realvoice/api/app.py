@@ -12,7 +12,6 @@ from fastapi_offline import FastAPIOffline
 
 from .. import __version__
 from ..service import RealVoiceCloningService
-from ..store.users import ensure_tables
 from .config import ApiSettings
 from .deps import ApiState
 from .errors import install_error_handlers
@@ -37,7 +36,6 @@ def create_app(service: RealVoiceCloningService | None = None, *, settings: ApiS
     """An app over ``service`` (default: one from the ``REALVOICE_*`` environment); the page is served at ``/``."""
     service = service or RealVoiceCloningService()
     settings = settings or ApiSettings()
-    ensure_tables(service.db)
     slots = JobSlots(settings.jobs_per_user)
     state = ApiState(
         service=service,

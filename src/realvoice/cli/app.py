@@ -419,6 +419,7 @@ def demo(
 
 def _register_extras() -> None:
     from .consent import consent, detect
+    from .db import db
     from .mix import mix
     from .users import users
 
@@ -426,6 +427,7 @@ def _register_extras() -> None:
     app.command()(detect)
     app.add_typer(users, name="users")
     app.add_typer(consent, name="consent")
+    app.add_typer(db, name="db")
 
 
 @app.command()

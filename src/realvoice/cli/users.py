@@ -19,12 +19,10 @@ HomeOpt = Annotated[Path | None, typer.Option("--home", envvar="REALVOICE_HOME",
 def _database(home: Path | None):
     from ..config import Settings
     from ..store.db import Database
-    from ..store.users import ensure_tables
 
     settings = Settings(home=home) if home is not None else Settings()
     settings.home.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.db_url)
-    ensure_tables(db)
+    db = Database(settings.db_url, migrate=settings.migrate_on_start)
     return db
 
 

@@ -1,4 +1,5 @@
-"""SQLAlchemy 2 tables: one row per voice, sample and job. Any database URL SQLAlchemy knows works."""
+"""SQLAlchemy 2 tables: one row per voice, sample and job. SQLite (embedded) and PostgreSQL are tested;
+the schema is versioned by Alembic migrations (``store/migrations``)."""
 
 from __future__ import annotations
 
@@ -83,7 +84,7 @@ class JobRow(Base):
 
 
 class ConsentRow(Base):
-    """How the voice's speaker consented (a table of its own, so voices made before it need no migration)."""
+    """How the voice's speaker consented (a record per voice, deleted with it)."""
 
     __tablename__ = "consents"
 
@@ -117,14 +118,23 @@ class PronunciationRow(Base):
 class Database:
     """Owns the engine and hands out sessions that commit on success and roll back on error."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
+        """``migrate``: bring the schema up to date now (the embedded default); otherwise a database
+        behind this release is refused until ``realvoice db upgrade`` has run."""
+        from .schema import require_current, upgrade
+
         kwargs: dict[str, Any] = {}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        else:
+            kwargs["pool_pre_ping"] = True  # a server restart must not hand out dead connections
         self.engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        Base.metadata.create_all(self.engine)
+        if migrate:
+            upgrade(self.engine)
+        else:
+            require_current(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

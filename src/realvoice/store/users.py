@@ -43,14 +43,8 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def ensure_tables(db: Database) -> None:
-    """Create the key table where the database predates this module (``create_all`` skips what exists)."""
-    Base.metadata.create_all(db.engine, tables=[ApiKeyRow.__table__])  # type: ignore[list-item]
-
-
 def create_key(db: Database, user_id: str) -> str:
     """Make a new key for ``user_id`` and return it; this is the only time the key is ever seen."""
-    ensure_tables(db)
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     with db.session() as s:
         s.add(ApiKeyRow(key_hash=hash_key(key), user_id=user_id, hint=key[:10]))
@@ -67,7 +61,6 @@ def user_for_key(db: Database, key: str) -> str | None:
 
 
 def list_keys(db: Database, user_id: str | None = None) -> list[ApiKeyInfo]:
-    ensure_tables(db)
     query = select(ApiKeyRow).order_by(ApiKeyRow.user_id, ApiKeyRow.created_at)
     if user_id is not None:
         query = query.where(ApiKeyRow.user_id == user_id)
@@ -77,7 +70,6 @@ def list_keys(db: Database, user_id: str | None = None) -> list[ApiKeyInfo]:
 
 def revoke_keys(db: Database, user_id: str) -> int:
     """Revoke every key of ``user_id``; returns how many were live."""
-    ensure_tables(db)
     with db.session() as s:
         rows = s.scalars(select(ApiKeyRow).where(ApiKeyRow.user_id == user_id, ApiKeyRow.revoked.is_(False))).all()
         for r in rows:
