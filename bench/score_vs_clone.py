@@ -23,6 +23,7 @@ import argparse
 import csv
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -187,7 +188,7 @@ def main() -> None:
     if not args.time_budget:
         from realvoice.engines.kokoro import fit
 
-        fit.FAST["time_budget_s"] = None
+        fit.FAST = replace(fit.FAST, time_budget_s=None)
     judge = Judge(files)
     svc = RealVoiceCloningService(tmp / "home")
     rows = []

@@ -196,4 +196,4 @@ def test_a_fast_fit_ends_on_the_mean_of_its_last_updates():
     before = s_t.detach().clone()
     assert fit._average_tail(s_t, deltas, snapshots, n_done=10, fraction=0.0) == 1  # thorough: untouched
     assert torch.equal(s_t.detach(), before)
-    assert fit.FAST["average_tail"] > 0 and fit.THOROUGH["average_tail"] == 0
+    assert fit.FAST.average_tail > 0 and fit.THOROUGH.average_tail == 0

@@ -210,7 +210,7 @@ def test_an_enrollment_deadline_shortens_a_fast_fit(engine, monkeypatch):
     short, long_, tight, default = budgets
     reserve = engine_module.VALIDATION_SECONDS
     assert 40 - reserve - 5 < short <= 40 - reserve  # less whatever choosing the start voice took
-    assert long_ == fit.FAST["time_budget_s"]
+    assert long_ == fit.FAST.time_budget_s
     assert tight == engine_module.MIN_FIT_SECONDS
     assert default == "default"
 

@@ -332,7 +332,7 @@ class KokoroEngine:
         budget: float | str = "default"
         if deadline is not None and mode != "thorough":
             left = deadline - time.perf_counter() - VALIDATION_SECONDS
-            budget = float(np.clip(left, MIN_FIT_SECONDS, fit.FAST["time_budget_s"]))
+            budget = float(np.clip(left, MIN_FIT_SECONDS, fit.FAST.time_budget_s or 0.0))
         with self._fit_lock:  # one fit at a time: each takes both cores and ~3 GB
             style, metrics = fit.fit_style(
                 model,

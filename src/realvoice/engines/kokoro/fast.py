@@ -75,7 +75,8 @@ def _dequantize_convs(model, select):
     g = model.graph
     index = GraphIndex(g)
     init, arr, prod, cons = index.init, index.array, index.producer, index.consumers
-    replace, drop, new_inits, chosen = {}, set(), [], []
+    replace, new_inits, chosen = {}, [], []
+    drop: set[str] = set()
     for n in g.node:
         if n.op_type != "ConvInteger" or not select(n.name):
             continue

@@ -40,6 +40,8 @@ import math
 import os
 import threading
 import time
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import torch
@@ -51,7 +53,30 @@ SR = 24000
 HOP = 600  # one duration frame (40 Hz)
 F0_HOP = 300  # F0 / N frames (80 Hz)
 
-FAST = dict(
+
+@dataclass(frozen=True)
+class FitConfig:
+    """What a fit does and how long it may take; the modes are instances, a caller's options replace fields."""
+
+    steps: int  # timbre (Adam) updates at most
+    prosody_steps: int
+    crop_frames: int  # duration frames (40 Hz) per random crop
+    batch: int
+    lr: float
+    prosody_lr: float
+    pull: float  # toward the start style
+    time_budget_s: float | None  # None: the steps decide alone
+    min_steps: int  # updates made whatever the clock says
+    bf16: bool  # a bf16 copy of the decoder, where the CPU has bf16 (native_bf16)
+    speaker_weight: float
+    adapters: bool  # per-voice offsets to the decoder's AdaIN biases
+    adapter_lr: float
+    adapter_pull: float
+    val_every: int  # 0: no held-out checks during the fit
+    average_tail: float  # end on the mean of the last share of the updates (0: the end point)
+
+
+FAST = FitConfig(
     steps=90,  # a cap: the time budget ends a fast fit first (40-50 updates on 2 cores)
     prosody_steps=6,
     crop_frames=48,
@@ -82,7 +107,7 @@ FAST = dict(
 # updates is offered as a fallback when validation rejects the end point (see KokoroEngine._fit)
 SNAPSHOT_EVERY = 4
 FALLBACK_AT = 0.6
-THOROUGH = dict(
+THOROUGH = FitConfig(
     steps=100,
     prosody_steps=50,
     crop_frames=80,
@@ -100,6 +125,14 @@ THOROUGH = dict(
     val_every=8,
     average_tail=0.0,  # a thorough fit keeps the snapshot that holds out best instead
 )
+
+
+def config_for(mode: str, **options) -> FitConfig:
+    """The mode's configuration ("fast", "style", "thorough"), with ``options`` replacing its fields."""
+    base = THOROUGH if mode == "thorough" else FAST
+    if mode == "style":
+        base = replace(base, adapters=False)
+    return replace(base, **options)
 
 
 # ----------------------------------------------------------------------------- preparation
@@ -337,7 +370,7 @@ class _MelLoss:
             self.cfg.append((n_fft, hop, fb, torch.hann_window(n_fft), kmax))
 
     def __call__(self, y, x):
-        loss = 0.0
+        loss = torch.zeros(())
         for n_fft, hop, fb, win, kmax in self.cfg:
             Y = torch.stft(y, n_fft, hop, window=win, return_complex=True).abs() ** 2
             X = torch.stft(x, n_fft, hop, window=win, return_complex=True).abs() ** 2
@@ -425,6 +458,18 @@ def bf16_decoder(model):
             p.requires_grad_(False)
         model._bf16_decoder = decoder
     return decoder
+
+
+@dataclass
+class _Workers:
+    """What the timbre workers share, under the fit's lock."""
+
+    started: int = 0  # updates begun
+    done: int = 0  # updates applied
+    stop: bool = False
+    bad: int = 0  # held-out checks in a row without a better loss (``val_every``)
+    best: tuple[float, Any] = (float("inf"), None)  # (held-out loss, snapshot)
+    error: BaseException | None = None  # raised by the second worker, re-raised on the fitting thread
 
 
 def _snapshot(s_t, deltas):
@@ -568,10 +613,7 @@ def fit_style(
     timbre loss (weight ``speaker_weight``).
     """
     t_start = time.time()
-    cfg = dict(THOROUGH if mode == "thorough" else FAST)
-    if mode == "style":
-        cfg["adapters"] = False
-    for k, v in dict(
+    options = dict(
         steps=steps,
         prosody_steps=prosody_steps,
         crop_frames=crop_frames,
@@ -585,12 +627,11 @@ def fit_style(
         adapter_pull=adapter_pull,
         speaker_weight=speaker_weight,
         min_steps=min_steps,
-    ).items():
-        if v is not None:
-            cfg[k] = v
+    )
+    cfg = config_for(mode, **{k: v for k, v in options.items() if v is not None})
     if time_budget_s != "default":
-        cfg["time_budget_s"] = time_budget_s
-    cfg["bf16"] = bool(cfg["bf16"]) and native_bf16()
+        cfg = replace(cfg, time_budget_s=time_budget_s)
+    cfg = replace(cfg, bf16=cfg.bf16 and native_bf16())
     if threads == "auto":
         # two one-thread workers never wait for each other (unlike the threads inside one operation),
         # so a core that other work keeps busy costs them only its share: on two cores they always run
@@ -625,13 +666,13 @@ def fit_style(
         progress=prog,
         p0=0.0,
         p1=0.15,
-        bf16=bool(cfg["bf16"]),
+        bf16=cfg.bf16,
         synthesize=synthesize,
     )
     t_prep = time.time() - t_start
     fmax = shared_bandwidth_hz([p["audio"] for p in prep], SR)
     mel_loss = _MelLoss(fmax)
-    speaker_loss = _SpeakerLoss(*speaker) if speaker is not None and cfg["speaker_weight"] > 0 else None
+    speaker_loss = _SpeakerLoss(*speaker) if speaker is not None and cfg.speaker_weight > 0 else None
 
     # the longest sample's centre crop (also trained on) measures the fit's spectral distance; with
     # ``val_every`` it also picks the best snapshot and stops early (if there are >= 3 samples)
@@ -651,10 +692,10 @@ def fit_style(
             torch.tensor(p["audio"][a * HOP : (a + K) * HOP]),
         )
 
-    decoder = bf16_decoder(model) if cfg["bf16"] else model.decoder
+    decoder = bf16_decoder(model) if cfg.bf16 else model.decoder
 
     def decode(s_t, asr, f0, N):
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bool(cfg["bf16"])):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
             y = decoder(asr, f0, N, s_t)
         return y.float().reshape(asr.shape[0], -1)
 
@@ -663,7 +704,7 @@ def fit_style(
     prosody: dict = {}
 
     def pros_loss(detail=False):
-        tot, parts = 0.0, np.zeros(3)
+        tot, parts = torch.zeros(()), np.zeros(3)
         for p in prep:
             dur_cont, _, _, F0, N = _predict(model, p["d_en"], p["L"], p["mask"], s_p, dur=p["dur"])
             ld = (dur_cont[1:-1] - p["dur"][1:-1].float()).abs().mean()
@@ -673,22 +714,22 @@ def fit_style(
             ln = (N[0, : p["N"].shape[0]] - p["N"]).abs().mean()
             tot = tot + (ld + lf + ln) / len(prep)
             parts += np.array([float(ld.detach()), float(lf.detach()), float(ln.detach())]) / len(prep)
-        tot = tot + cfg["pull"] * ((s_p - s0[:, 128:]) ** 2).mean()
+        tot = tot + cfg.pull * ((s_p - s0[:, 128:]) ** 2).mean()
         return (tot, parts) if detail else tot
 
     def fit_prosody():
         t0 = time.time()
-        opt = torch.optim.Adam([s_p], lr=cfg["prosody_lr"])
+        opt = torch.optim.Adam([s_p], lr=cfg.prosody_lr)
         with torch.no_grad():
             prosody["start"] = pros_loss(detail=True)[1]
         curve = prosody.setdefault("curve", [])
-        for _step in range(cfg["prosody_steps"]):
+        for _step in range(cfg.prosody_steps):
             opt.zero_grad()
             loss = pros_loss()
             loss.backward()
             opt.step()
             curve.append(float(loss.detach()))
-            if cfg["time_budget_s"] is not None and time.time() - t_start > 0.5 * cfg["time_budget_s"]:
+            if cfg.time_budget_s is not None and time.time() - t_start > 0.5 * cfg.time_budget_s:
                 break
         with torch.no_grad():
             prosody["end"] = pros_loss(detail=True)[1]
@@ -704,15 +745,15 @@ def fit_style(
     s_t = s0[:, :128].clone().requires_grad_(True)
     deltas, hooks = {}, []
     local = threading.local()  # each worker's snapshot of the adapter offsets, read by the hooks
-    if cfg["adapters"]:
+    if cfg.adapters:
         for name, mod in adain_layers(decoder).items():
             deltas[name] = torch.zeros(mod.out_features, requires_grad=True)
             hooks.append(mod.register_forward_hook(lambda _m, _i, out, name=name: out + local.deltas[name]))
-    groups = [{"params": [s_t], "lr": cfg["lr"]}]
+    groups = [{"params": [s_t], "lr": cfg.lr}]
     if deltas:
-        groups.append({"params": list(deltas.values()), "lr": cfg["adapter_lr"]})
+        groups.append({"params": list(deltas.values()), "lr": cfg.adapter_lr})
     opt = torch.optim.Adam(groups)
-    K = cfg["crop_frames"]
+    K = cfg.crop_frames
 
     def val_loss():
         if val is None:
@@ -726,58 +767,65 @@ def fit_style(
             return float(mel_loss(decode(s_t, asr, f0, N)[0], y))
 
     lock = threading.Lock()
-    state = dict(started=0, done=0, stop=False, bad=0, best=None, error=None)
-    losses, step_times, snapshots = [], [], []
-    budget = cfg["time_budget_s"]
+    state = _Workers()
+    losses: list[float] = []
+    step_times: list[float] = []
+    snapshots: list[tuple[int, Any]] = []
+    budget = cfg.time_budget_s
 
     def timbre_steps(report):
         while True:
             with lock:
-                if state["stop"] or state["started"] >= cfg["steps"]:
+                if state.stop or state.started >= cfg.steps:
                     return
                 # stop so that a step started now still ends within the budget
-                timed = budget is not None and step_times and state["started"] >= cfg["min_steps"]
-                if timed and time.time() - t_start + np.mean(step_times[-4:]) + 1.0 > budget:
+                late = (
+                    budget is not None
+                    and bool(step_times)
+                    and state.started >= cfg.min_steps
+                    and time.time() - t_start + float(np.mean(step_times[-4:])) + 1.0 > budget
+                )
+                if late:
                     return
-                state["started"] += 1
+                state.started += 1
                 s = s_t.detach().clone().requires_grad_(True)
                 ds = {k: d.detach().clone().requires_grad_(True) for k, d in deltas.items()}
-                picks = [crop(prep[int(rng.integers(0, len(prep)))], K) for _ in range(cfg["batch"])]
+                picks = [crop(prep[int(rng.integers(0, len(prep)))], K) for _ in range(cfg.batch)]
             ts = time.time()
             local.deltas = ds
-            loss = 0.0
+            loss = torch.zeros(())
             for asr, f0, N, y in picks:
                 yhat = decode(s, asr, f0, N)[0]
                 L_ = min(len(yhat), len(y))
-                loss = loss + mel_loss(yhat[:L_], y[:L_]) / cfg["batch"]
+                loss = loss + mel_loss(yhat[:L_], y[:L_]) / cfg.batch
                 if speaker_loss is not None:
-                    loss = loss + cfg["speaker_weight"] * speaker_loss(yhat) / cfg["batch"]
-            loss = loss + cfg["pull"] * ((s - s0[:, :128]) ** 2).mean()
+                    loss = loss + cfg.speaker_weight * speaker_loss(yhat) / cfg.batch
+            loss = loss + cfg.pull * ((s - s0[:, :128]) ** 2).mean()
             if ds:
-                loss = loss + cfg["adapter_pull"] * torch.cat(list(ds.values())).pow(2).mean()
+                loss = loss + cfg.adapter_pull * torch.cat(list(ds.values())).pow(2).mean()
             grads = torch.autograd.grad(loss, [s, *ds.values()])
             with lock:
                 s_t.grad = grads[0]
                 for d, g in zip(deltas.values(), grads[1:], strict=True):
                     d.grad = g
                 opt.step()
-                state["done"] += 1
-                step = state["done"]
+                state.done += 1
+                step = state.done
                 if step % SNAPSHOT_EVERY == 0:
                     snapshots.append((step, _snapshot(s_t, deltas)))
                 losses.append(float(loss.detach()))
                 step_times.append(time.time() - ts)
-                if val is not None and cfg["val_every"] and step % cfg["val_every"] == 0:
+                if val is not None and cfg.val_every and step % cfg.val_every == 0:
                     vl = val_loss()
-                    if vl < state["best"][0] - 1e-3:
-                        state["best"], state["bad"] = (vl, _snapshot(s_t, deltas)), 0
+                    if vl < state.best[0] - 1e-3:
+                        state.best, state.bad = (vl, _snapshot(s_t, deltas)), 0
                     else:
-                        state["bad"] += 1
-                    state["stop"] = state["bad"] >= 3
+                        state.bad += 1
+                    state.stop = state.bad >= 3
             if report:
                 prog(
-                    0.15 + 0.85 * step / cfg["steps"],
-                    f"timbre step {step}/{cfg['steps']} loss {float(loss.detach()):.3f}",
+                    0.15 + 0.85 * step / cfg.steps,
+                    f"timbre step {step}/{cfg.steps} loss {float(loss.detach()):.3f}",
                 )
 
     def second_worker():
@@ -785,13 +833,13 @@ def fit_style(
             fit_prosody()
             timbre_steps(report=False)
         except BaseException as exc:  # re-raised on the fitting thread
-            state["error"], state["stop"] = exc, True
+            state.error, state.stop = exc, True
 
     t_timbre0 = time.time()
     try:
         local.deltas = deltas
         v_start = val_loss()
-        state["best"] = (float("inf"), _snapshot(s_t, deltas))  # never revert to the start style itself
+        state.best = (float("inf"), _snapshot(s_t, deltas))  # never revert to the start style itself
         if workers == 1:
             fit_prosody()
             torch.set_num_threads(timbre_threads)
@@ -803,18 +851,18 @@ def fit_style(
             try:
                 timbre_steps(report=True)
             finally:
-                state["stop"] = True
+                state.stop = True
                 helper.join()
                 torch.set_num_threads(timbre_threads)
-            if state["error"] is not None:
-                raise state["error"]
-        n_done = state["done"]
-        averaged = _average_tail(s_t, deltas, snapshots, n_done, cfg["average_tail"])
+            if state.error is not None:
+                raise state.error
+        n_done = state.done
+        averaged = _average_tail(s_t, deltas, snapshots, n_done, cfg.average_tail)
         v_end = val_loss()
     finally:  # the decoder is shared: a failed fit must not leave its offsets in it
         for h in hooks:
             h.remove()
-    best = state["best"]
+    best = state.best
     if val is None or not best[0] < v_end:  # keep an earlier snapshot only if it held out better
         best = (v_end, _snapshot(s_t, deltas))
     s_timbre, adapter = best[1]
@@ -839,7 +887,7 @@ def fit_style(
         prosody_seconds=prosody["seconds"],
         timbre_steps=n_done,
         timbre_workers=workers,
-        bf16=cfg["bf16"],
+        bf16=cfg.bf16,
         averaged_points=averaged,
         sec_per_step=t_timbre / n_done if n_done else 0.0,
         step_seconds=[round(x, 3) for x in step_times],

@@ -111,7 +111,7 @@ def _resolve(model, path):
     for start in range(1, len(comps) + 1):
         tail = comps[start:]
         # nested names such as cnn.0/cnn.0.0 -> cnn.0.0
-        cleaned = []
+        cleaned: list[str] = []
         for c in tail:
             if cleaned and c.startswith(cleaned[-1] + "."):
                 cleaned[-1] = c
