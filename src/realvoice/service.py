@@ -477,7 +477,8 @@ class RealVoiceCloningService:
                         fingerprint=result.fingerprint,
                         embedding=[round(float(v), 6) for v in centroid],
                         characteristics=(result.characteristics or VoiceCharacteristics()).model_dump(),
-                        report=result.model_dump(mode="json", exclude={"sample_reports", "characteristics"}),
+                        # the consent lives in its own table, the one source of it
+                        report=result.model_dump(mode="json", exclude={"sample_reports", "characteristics", "consent"}),
                         model_file=MODEL_FILE,
                         samples=sample_rows,
                         consent=ConsentRow(
@@ -501,14 +502,21 @@ class RealVoiceCloningService:
             rows = s.scalars(
                 select(VoiceRow).where(VoiceRow.user_id == user_id).order_by(VoiceRow.created_at.desc())
             ).all()
+            ids = [r.id for r in rows]
             used = dict(
                 s.execute(
                     select(SampleRow.voice_id, func.count())
-                    .where(SampleRow.voice_id.in_([r.id for r in rows]), SampleRow.accepted.is_(True))
+                    .where(SampleRow.voice_id.in_(ids), SampleRow.accepted.is_(True))
                     .group_by(SampleRow.voice_id)
                 ).all()
             )
-            return [_summary(r, used.get(r.id, 0)) for r in rows]
+            consents: dict[str, dict[str, Any]] = {
+                voice: record
+                for voice, record in s.execute(
+                    select(ConsentRow.voice_id, ConsentRow.record).where(ConsentRow.voice_id.in_(ids))
+                )
+            }
+            return [_summary(r, used.get(r.id, 0), _consent(consents.get(r.id))) for r in rows]
 
     def get_user_voice(self, voice_id: str, user_id: str) -> VoiceDetail:
         row = self._row(voice_id, user_id)
@@ -517,15 +525,17 @@ class RealVoiceCloningService:
                 select(SampleRow).where(SampleRow.voice_id == row.id).order_by(SampleRow.position)
             ).all()
             reports = [SampleReport.model_validate(x.report) for x in samples]
+            consent = s.get(ConsentRow, row.id)
+            record = _consent(consent.record if consent is not None else None)
         return VoiceDetail(
-            **_summary(row, sum(r.accepted for r in reports)).model_dump(),
+            **_summary(row, sum(r.accepted for r in reports), record).model_dump(),
             characteristics=VoiceCharacteristics.model_validate(row.characteristics),
             sample_reports=reports,
             warnings=row.report.get("warnings", []),
             recommendations=row.report.get("recommendations", []),
             validation=row.report.get("validation", {}),
             fingerprint=row.fingerprint,
-            consent_record=ConsentRecord.model_validate(row.report.get("consent") or {"method": "none"}),
+            consent_record=record,
         )
 
     def voice_report_plot(self, voice_id: str, user_id: str) -> Path:
@@ -871,7 +881,13 @@ def _no_progress(fraction: float, message: str) -> None:
     return None
 
 
-def _summary(row: VoiceRow, sample_count: int = 0) -> VoiceSummary:
+def _consent(record: dict[str, Any] | None) -> ConsentRecord:
+    """A voice's consent as its row in the consents table holds it; no row (a voice from before
+    consent existed) reads "none"."""
+    return ConsentRecord.model_validate(record or {"method": "none"})
+
+
+def _summary(row: VoiceRow, sample_count: int, consent: ConsentRecord) -> VoiceSummary:
     return VoiceSummary(
         voice_id=row.id,
         name=row.name,
@@ -884,7 +900,7 @@ def _summary(row: VoiceRow, sample_count: int = 0) -> VoiceSummary:
         sample_count=sample_count,
         fit_outcome=row.report.get("fit_outcome", "stock" if row.method == STOCK_METHOD else "fitted"),
         warning_codes=row.report.get("warning_codes", []),
-        consent=(row.report.get("consent") or {}).get("method", "none"),
+        consent=consent.method,
     )
 
 
