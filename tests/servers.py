@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import glob
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -38,6 +39,16 @@ def _wait_for_port(port: int, timeout_s: float, what: str) -> None:
     raise RuntimeError(f"{what} did not start listening on port {port} within {timeout_s:.0f} s")
 
 
+def _stop_when_gone(pid: int, stop: list[str], folder: Path) -> None:
+    """Run ``stop`` and remove ``folder`` once process ``pid`` has ended, however it ended (a killed
+    test run included)."""
+    watch = (
+        f"while kill -0 {pid} 2>/dev/null; do sleep 1; done; "
+        f"{shlex.join(stop)} >/dev/null 2>&1; rm -rf {shlex.quote(str(folder))}"
+    )
+    subprocess.Popen(["sh", "-c", watch], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 @contextmanager
 def postgres_server(folder: Path) -> Iterator[str]:
     """A PostgreSQL server with an empty ``realvoice`` database; yields its SQLAlchemy URL."""
@@ -54,6 +65,8 @@ def postgres_server(folder: Path) -> Iterator[str]:
         check=True,
         capture_output=True,
     )
+    stop = _as_postgres_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"])
+    _stop_when_gone(os.getpid(), stop, folder)  # before the start, so no moment leaves a server behind
     port = free_port()
     options = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={folder} -c fsync=off"
     log = folder / "postgres.log"
@@ -73,10 +86,7 @@ def postgres_server(folder: Path) -> Iterator[str]:
         )
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/realvoice"
     finally:
-        subprocess.run(
-            _as_postgres_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
-            capture_output=True,
-        )
+        subprocess.run(stop, capture_output=True)
 
 
 def fresh_database(url: str, name: str) -> str:
