@@ -17,7 +17,7 @@ from ..audio.io import Tags, encode
 from .loudness import limit_true_peak, true_peak_dbtp
 
 LOSSY = frozenset({".ogg", ".mp3"})
-_TRIES = 3  # each retry lowers the limiter by the overshoot it measured; two are enough in practice
+_TRIES = 3  # each retry lowers the limiter by the overshoot it measured on the last encoding
 _SLACK_DB = 0.05  # aim this far under the ceiling on a retry
 
 
