@@ -44,7 +44,7 @@ from .errors import (
     RealVoiceError,
     VoiceNotFoundError,
 )
-from .mix import add_background_music, apply_effects, normalize, parse_effects
+from .mix import add_background_music, apply_effects, limit_true_peak, normalize, parse_effects
 from .mix.level import Leveller
 from .mix.master import encode_within_ceiling
 from .models import (
@@ -790,6 +790,8 @@ class RealVoiceCloningService:
                 audio = stamp.mark(audio, sr, passes=2 if music is not None else 1)
                 if "normalize" in chosen:  # the user's own loudness target wins over ours
                     ceiling = chosen["normalize"].params["true_peak_db"]
+                    # the chain normalised before the music and the watermark, which can nudge a peak
+                    audio = limit_true_peak(audio, sr, ceiling)
                 else:
                     ceiling = self.settings.output_true_peak_db
                     audio = normalize(audio, sr, self.settings.output_lufs, ceiling)

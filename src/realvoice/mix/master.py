@@ -30,11 +30,8 @@ def decoded_true_peak_db(path: Path) -> float:
 def encode_within_ceiling(
     path: Path, audio: np.ndarray, sample_rate: int, ceiling_db: float, tags: Tags | None = None
 ) -> Path:
-    """Encode ``audio`` to ``path`` so that the decoded file's true peak is at most ``ceiling_db`` dBTP.
-
-    The audio is limited first: a stage after the loudness one (the watermark) may have nudged a peak.
-    """
-    audio = limit_true_peak(audio, sample_rate, ceiling_db)
+    """Encode ``audio``, already within ``ceiling_db`` dBTP, to ``path`` so that the decoded file's
+    true peak is within it too."""
     encode(path, audio, sample_rate, tags)
     if path.suffix.lower() not in LOSSY:
         return path
