@@ -193,14 +193,20 @@ def test_speed_and_pitch_controls_change_the_audio(service, alice_voice, tmp_pat
     assert fast.duration_s < base.duration_s * 0.85
     a, sr = sf.read(base.audio_path, dtype="float32")
     c, _ = sf.read(high.audio_path, dtype="float32")
-    # the pitch moves inside the model and the timing stays, so the two renders line up frame by frame;
-    # the median of the frame ratios ignores the octave jumps a tracker makes in a low voice, which
-    # moved a whole-clip median by more than the shift itself on a busy CI machine
+    # the pitch moves inside the model and the timing stays, so the two renders line up frame by frame.
+    # A low voice has stretches of creak where the tracker reads the same rough period in both renders
+    # (ratio 1) and octave jumps (ratio 2 or 1/2); together they pulled the median of all frames a whole
+    # semitone short on CI. The shift is the densest one-semitone band of the frame ratios, and it must
+    # hold a good share of the voiced frames.
     fa, fc = f0_track(a, sr), f0_track(c, sr)
     n = min(len(fa), len(fc))
     both = (fa[:n] > 0) & (fc[:n] > 0)
     assert abs(len(a) - len(c)) < 0.01 * sr and both.sum() > 50
-    assert float(np.median(fc[:n][both] / fa[:n][both])) == pytest.approx(2 ** (3 / 12), abs=0.04)
+    semitones = 12 * np.log2(fc[:n][both] / fa[:n][both])
+    near = np.array([np.sum(np.abs(semitones - s) <= 0.5) for s in semitones])
+    shift = float(np.median(semitones[np.abs(semitones - semitones[near.argmax()]) <= 0.5]))
+    assert shift == pytest.approx(3.0, abs=0.35)
+    assert near.max() >= 0.3 * len(semitones)
 
 
 def test_report_plot_is_a_png(service, alice_voice):
