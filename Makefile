@@ -31,10 +31,13 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1 \
 		|| echo "chromium could not be installed: the browser tests will skip"; }
 
-# Debian's PostgreSQL for the production-database tests (they skip cleanly where it cannot be installed).
+# Debian's PostgreSQL and Redis for the production-database and task-queue tests (they skip cleanly where
+# they cannot be installed).
 services:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { (apt-get update -qq && apt-get install -y -qq postgresql) \
 		>/dev/null 2>&1 || echo "postgresql could not be installed: the PostgreSQL tests will skip"; }
+	@command -v redis-server >/dev/null 2>&1 || { (apt-get update -qq && apt-get install -y -qq redis-server) \
+		>/dev/null 2>&1 || echo "redis-server could not be installed: the task-queue tests will skip"; }
 
 test: setup lint browser services
 	$(BIN)/python -m pytest -q

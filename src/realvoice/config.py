@@ -24,6 +24,12 @@ class Settings(BaseSettings):
     # Upgrade the database schema when a process starts; off, a database behind this release is
     # refused until `realvoice db upgrade` has run (for deployments that migrate in their own step).
     migrate_on_start: bool = True
+    # A Celery broker (redis://host:6379/0): voice builds and long renders go to `realvoice worker`
+    # processes. Unset, the API process runs them in its own threads.
+    broker_url: str | None = None
+    # How long a worker may hold a job before the broker hands it to another worker; a job still
+    # running then is not run twice (its lease says so), so this bounds how late a dead worker's job restarts.
+    task_visibility_s: float = Field(default=120.0, ge=5.0)
     engine: str = "kokoro"
     fit_mode: str = "fast"  # "fast" (about a minute), "style", "thorough" (minutes), "nearest-stock" (no fit)
     threads: int = 0  # 0: one per core
@@ -74,6 +80,10 @@ class Settings(BaseSettings):
     @property
     def outputs_dir(self) -> Path:
         return self.home / "outputs"
+
+    @property
+    def jobs_dir(self) -> Path:
+        return self.home / "jobs"
 
     @property
     def renders_dir(self) -> Path:

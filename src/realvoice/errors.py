@@ -36,6 +36,20 @@ class LimitExceededError(RealVoiceError):
     code = "limit_exceeded"
 
 
+class BusyError(RealVoiceError):
+    """Too much is running for this user or this server now; try again after ``retry_after_s``."""
+
+    code = "busy"
+
+    def __init__(self, message: str, *, code: str | None = None, retry_after_s: int = 5) -> None:
+        super().__init__(message, code=code)
+        self.retry_after_s = retry_after_s
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}
+
+
 class InvalidInputError(RealVoiceError):
     """A parameter is malformed: an empty name, a bad user id, text with nothing to speak."""
 

@@ -101,7 +101,14 @@ class RealVoiceCloningService:
         self.db = Database(self.settings.db_url, migrate=self.settings.migrate_on_start)
         self.blobs = FileBlobStore(self.settings.voices_dir, self.settings.staging_dir)
         self.leases = Leases(self.settings.leases_dir)
-        sweep_abandoned(self.db, self.blobs, self.leases, self.settings.uploads_dir, self.settings.renders_dir)
+        sweep_abandoned(
+            self.db,
+            self.blobs,
+            self.leases,
+            self.settings.uploads_dir,
+            self.settings.renders_dir,
+            self.settings.jobs_dir,
+        )
         self._job_leases: dict[str, Lease] = {}
         self._engine = engine
         self._engine_lock = threading.Lock()
@@ -191,6 +198,7 @@ class RealVoiceCloningService:
                 "progress": job.progress,
                 "message": job.message,
                 "result": job.result,
+                "attempts": job.attempts or 0,
             }
 
     def delete_job(self, job_id: str, user_id: str) -> bool:
@@ -249,11 +257,13 @@ class RealVoiceCloningService:
         record_job: bool = True,
         mode: str | None = None,
         consent: ConsentRecording | None = None,
+        voice_id: str | None = None,
     ) -> CloneResult:
         """Synchronous form of :meth:`create_user_voice_clone`.
 
         ``labels`` names the samples in reports (an API passes the uploader's filenames); ``record_job``
-        False leaves job bookkeeping to a caller that keeps its own job row.
+        False leaves job bookkeeping to a caller that keeps its own job row; ``voice_id`` is the id to publish
+        the voice under (a job chooses it up front, so that running twice yields one voice).
         """
         t0 = time.perf_counter()
         reports: list[SampleReport] = []
@@ -356,7 +366,7 @@ class RealVoiceCloningService:
             report(0.92, "saving")
             consent_file = consent.path if consent else None
             voice_id = self._save(
-                user_id, name, description, model, result, centroid, files, intake, vfeat, consent_file
+                user_id, name, description, model, result, centroid, files, intake, vfeat, consent_file, voice_id
             )
             result.voice_id = voice_id
             result.elapsed_s = round(time.perf_counter() - t0, 2)
@@ -398,7 +408,7 @@ class RealVoiceCloningService:
                     code="consent_recording_required",
                 )
             return ConsentRecord(method="attested"), None
-        challenge = self.consent_challenges.redeem(user_id, consent.challenge_id)
+        challenge = consent.redeemed or self.consent_challenges.redeem(user_id, consent.challenge_id)
         heard = hear_recording(consent.path, self.settings)
         return check_statement(heard, challenge), heard
 
@@ -423,9 +433,10 @@ class RealVoiceCloningService:
         intake,
         features=None,
         consent_file: Path | None = None,
+        voice_id: str | None = None,
     ) -> str:
         """Write every file into a staging folder, rename it into place, then commit the rows."""
-        voice_id = new_id()
+        voice_id = voice_id or new_id()
         lease = self.leases.hold(f"staging-{voice_id}")  # until the row is committed: see store/janitor.py
         stage = self.blobs.staging(voice_id)
         try:

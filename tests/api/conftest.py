@@ -14,12 +14,16 @@ from fastapi.testclient import TestClient
 
 from realvoice.api import create_app
 from realvoice.api.config import ApiSettings
+from realvoice.store.rates import MemoryRateCounts
 from realvoice.store.users import create_key
 
 
 def make_client(service, **settings: Any) -> TestClient:
+    """A client of a new app; its request counts are its own (every test client is the same address, and
+    the session's database would carry one test's bad keys into the next)."""
     defaults: dict[str, Any] = {"requests_per_minute": 100_000, "jobs_per_user": 2, "sse_interval_s": 0.1}
-    return TestClient(create_app(service, settings=ApiSettings(**(defaults | settings))))
+    app = create_app(service, settings=ApiSettings(**(defaults | settings)), counts=MemoryRateCounts())
+    return TestClient(app)
 
 
 @pytest.fixture(scope="module")

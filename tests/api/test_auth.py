@@ -73,7 +73,9 @@ def test_requests_per_minute_per_key(service):
         assert [c.get("/v1/voices", headers=alice).status_code for _ in range(3)] == [200] * 3
         r = c.get("/v1/voices", headers=alice)
         assert_problem(r, 429, "rate_limited")
-        assert 1 <= int(r.headers["retry-after"]) <= 60
+        # the sliding window is estimated from two fixed ones (so every process can share it), and a
+        # burst early in a window still weighs on the next one: the wait can pass one window, never two
+        assert 1 <= int(r.headers["retry-after"]) <= 120
         assert c.get("/v1/voices", headers=bob).status_code == 200  # another key has its own budget
         assert c.get("/healthz").status_code == 200  # health is not rate limited
 

@@ -111,6 +111,7 @@ def assert_nothing_left(home: Path, headers: dict[str, str], jobs: list[str]) ->
     try:
         assert files_under(home / "uploads") == []
         assert files_under(home / "staging") == []
+        assert files_under(home / "jobs") == []
         assert files_under(home / "leases") == []
         voices = httpx.get(f"{server.url}/v1/voices", headers=headers).json()
         assert sorted(p.name for p in (home / "voices").iterdir()) == sorted(v["voice_id"] for v in voices)

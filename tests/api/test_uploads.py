@@ -134,12 +134,12 @@ def test_a_malformed_multipart_body(api, alice):
 def test_too_many_jobs_at_once(api, alice, small):
     slots = api.app.state.api.slots
     user = "up-alice"
-    slots.take(user)  # as if a build were running (jobs_per_user=1 here)
+    running = slots.reserve(user, "voice")  # as if a build were running (jobs_per_user=1 here)
     try:
         r = api.post("/v1/voices", data=voice_form(), files=tiny_files(5), headers=alice)
         assert int(assert_problem(r, 429, "too_many_jobs")["status"]) == 429 and r.headers["retry-after"]
     finally:
-        slots.give_back(user)
+        slots.cancel(running)
     assert slots.active(user) == 0
 
 

@@ -11,12 +11,14 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 from .. import __version__
+from ..jobs import JobSlots, make_queue
 from ..service import RealVoiceCloningService
+from ..store.rates import DbRateCounts, RateCounts, RedisRateCounts
 from .config import ApiSettings
 from .deps import ApiState
 from .errors import install_error_handlers
-from .jobs import JobRunner
-from .limits import JobSlots, RateLimiter, RenderQueue
+from .jobs import JobStarter
+from .limits import RateLimiter, RenderQueue
 from .middleware import BodyLimit
 from .previews import PreviewCache
 from .routes import consent, detect, health, jobs, openai, samples, voices
@@ -32,20 +34,38 @@ Errors are `application/problem+json` with a stable `code`.
 """
 
 
-def create_app(service: RealVoiceCloningService | None = None, *, settings: ApiSettings | None = None) -> FastAPI:
-    """An app over ``service`` (default: one from the ``REALVOICE_*`` environment); the page is served at ``/``."""
+def shared_counts(service: RealVoiceCloningService) -> RateCounts:
+    """Request counts every API process sees: in Redis where the broker is Redis, else in the database."""
+    broker = service.settings.broker_url or ""
+    if broker.startswith(("redis://", "rediss://", "unix://")):
+        return RedisRateCounts(broker, 60.0)
+    return DbRateCounts(service.db)
+
+
+def create_app(
+    service: RealVoiceCloningService | None = None,
+    *,
+    settings: ApiSettings | None = None,
+    counts: RateCounts | None = None,
+) -> FastAPI:
+    """An app over ``service`` (default: one from the ``REALVOICE_*`` environment); the page is served at ``/``.
+
+    ``counts``: where request rates are counted (default: shared, see :func:`shared_counts`)."""
     service = service or RealVoiceCloningService()
     settings = settings or ApiSettings()
-    slots = JobSlots(settings.jobs_per_user)
+    slots = JobSlots(service.db, settings.jobs_per_user)
+    counts = counts or shared_counts(service)
     state = ApiState(
         service=service,
         settings=settings,
-        rate=RateLimiter(settings.requests_per_minute),
+        rate=RateLimiter(settings.requests_per_minute, counts=counts),
         slots=slots,
-        jobs=JobRunner(service, slots, settings.workers),
+        jobs=JobStarter(service, slots, make_queue(service, settings.workers)),
         previews=PreviewCache(service, service.settings.home / "previews", settings.preview_cache),
         renders=RenderQueue(settings.renders, settings.render_queue, settings.render_wait_s),
-        auth_failures=RateLimiter(settings.bad_keys_per_minute, what="requests without a valid key in a minute"),
+        auth_failures=RateLimiter(
+            settings.bad_keys_per_minute, what="requests without a valid key in a minute", counts=counts
+        ),
     )
 
     @asynccontextmanager

@@ -8,12 +8,13 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from ..jobs import JobSlots
 from ..service import RealVoiceCloningService
 from ..store.users import hash_key, user_for_key
 from .config import ApiSettings
 from .errors import ApiError
-from .jobs import JobRunner
-from .limits import JobSlots, RateLimiter, RenderQueue
+from .jobs import JobStarter
+from .limits import RateLimiter, RenderQueue
 from .previews import PreviewCache
 
 
@@ -25,7 +26,7 @@ class ApiState:
     settings: ApiSettings
     rate: RateLimiter
     slots: JobSlots
-    jobs: JobRunner
+    jobs: JobStarter
     previews: PreviewCache
     renders: RenderQueue
     auth_failures: RateLimiter

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import (
+    BusyError,
     ConsentError,
     DuplicateVoiceError,
     EngineError,
@@ -64,6 +65,7 @@ _BY_CODE: dict[str, int] = {
     "rate_limited": 429,
 }
 _BY_CLASS: tuple[tuple[type[RealVoiceError], int], ...] = (
+    (BusyError, 429),
     (VoiceNotFoundError, 404),
     (DuplicateVoiceError, 409),
     (LimitExceededError, 413),

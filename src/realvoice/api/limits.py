@@ -1,26 +1,38 @@
-"""Per-key request rate (a sliding one-minute window) and per-user job slots, kept in this process."""
+"""Per-key request rate (a sliding one-minute window) and the line for renders, kept in this process.
+
+Per-user job slots are shared by every process: see ``jobs/slots.py``."""
 
 from __future__ import annotations
 
 import math
 import threading
 import time
-from collections import defaultdict, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from ..store.rates import MemoryRateCounts, RateCounts
 from .errors import ApiError
 
 
 class RateLimiter:
-    """At most ``per_minute`` requests per key in any 60 s; the refusal says when to try again."""
+    """At most ``per_minute`` requests per key in any window of ``window_s``; the refusal says when to try again.
+
+    The count is the current fixed window's plus the previous one's, weighted by how much of it the
+    sliding window still covers (the estimate Redis-backed limiters use); the counts live in ``counts``,
+    shared by every API process when that is Redis or the database. A refused request is not counted.
+    """
 
     def __init__(
-        self, per_minute: int, window_s: float = 60.0, what: str = "requests in a minute with this key"
+        self,
+        per_minute: int,
+        window_s: float = 60.0,
+        what: str = "requests in a minute with this key",
+        counts: RateCounts | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.per_minute, self.window_s, self.what = per_minute, window_s, what
-        self._hits: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
+        self.counts: RateCounts = counts or MemoryRateCounts()
+        self.clock = clock  # wall-clock seconds: windows must line up across processes and machines
 
     def hit(self, key: str) -> None:
         """Count one request, or refuse it (429) when the window is full."""
@@ -31,77 +43,30 @@ class RateLimiter:
         self._count(key, add=False)
 
     def _count(self, key: str, add: bool) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if len(self._hits) > 10_000:  # bounded: forget keys and addresses idle for a whole window
-                for old in [k for k, h in self._hits.items() if not h or now - h[-1] >= self.window_s]:
-                    del self._hits[old]
-            hits = self._hits[key]
-            while hits and now - hits[0] >= self.window_s:
-                hits.popleft()
-            if len(hits) >= self.per_minute:
-                retry = max(1, math.ceil(self.window_s - (now - hits[0])))
-                raise ApiError(
-                    429,
-                    f"more than {self.per_minute} {self.what}; try again in {retry} s",
-                    code="rate_limited",
-                    headers={"Retry-After": str(retry)},
-                )
-            if add:
-                hits.append(now)
-            elif not hits:
-                del self._hits[key]  # a check alone must not grow the table
+        position = self.clock() / self.window_s
+        window, into = int(position), position - int(position)
+        previous = self.counts.get(key, window - 1)
+        current = self.counts.add(key, window, 1) if add else self.counts.get(key, window) + 1
+        if previous * (1.0 - into) + current <= self.per_minute:
+            return
+        if add:
+            self.counts.add(key, window, -1)
+        retry = self._retry(previous, current - 1, into)
+        raise ApiError(
+            429,
+            f"more than {self.per_minute} {self.what}; try again in {retry} s",
+            code="rate_limited",
+            headers={"Retry-After": str(retry)},
+        )
 
-
-class JobSlots:
-    """How many jobs each user runs now; one more than ``per_user`` is refused with 429 and a
-    Retry-After from how long jobs here have taken (a running mean) less the oldest one's age."""
-
-    def __init__(self, per_user: int, typical_s: float = 90.0) -> None:
-        self.per_user = per_user
-        self._started: dict[str, list[float]] = defaultdict(list)
-        self._mean_s = typical_s
-        self._lock = threading.Lock()
-
-    def take(self, user_id: str) -> None:
-        with self._lock:
-            started = self._started[user_id]
-            if len(started) >= self.per_user:
-                retry = max(5, math.ceil(self._mean_s - (time.monotonic() - min(started))))
-                raise ApiError(
-                    429,
-                    f"you already have {len(started)} job(s) running (voice builds or long renders); "
-                    f"wait for one to finish (at most {self.per_user} at once), about {retry} s",
-                    code="too_many_jobs",
-                    headers={"Retry-After": str(retry)},
-                )
-            started.append(time.monotonic())
-
-    def give_back(self, user_id: str, *, ran: bool = True) -> None:
-        """``ran=False``: the job never started, so its time says nothing about how long jobs take."""
-        with self._lock:
-            started = self._started.get(user_id)
-            if not started:
-                return
-            took = time.monotonic() - started.pop(0)
-            if ran:
-                self._mean_s = 0.7 * self._mean_s + 0.3 * took
-            if not started:
-                del self._started[user_id]
-
-    @contextmanager
-    def held(self, user_id: str) -> Iterator[None]:
-        """Take a slot, given back if the block fails; on success the job it started owns the slot."""
-        self.take(user_id)
-        try:
-            yield
-        except BaseException:
-            self.give_back(user_id, ran=False)
-            raise
-
-    def active(self, user_id: str) -> int:
-        with self._lock:
-            return len(self._started.get(user_id, ()))
+    def _retry(self, previous: int, counted: int, into: float) -> int:
+        """Seconds until one more request fits: in this window as the previous one fades, or in the next."""
+        room = self.per_minute - counted - 1  # what the previous window's share must shrink to
+        if previous > 0 and room >= 0:
+            wait = 1.0 - into - room / previous
+        else:
+            wait = (1.0 - into) + max(0.0, 1.0 - (self.per_minute - 1) / max(counted, 1))
+        return max(1, math.ceil(wait * self.window_s))
 
 
 class RenderQueue:

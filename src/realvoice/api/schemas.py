@@ -30,6 +30,8 @@ class Job(BaseModel):
     status: JobStatus
     progress: float = Field(ge=0, le=100)
     message: str = ""
+    # how many times a worker has started it: more than one means a worker stopped and another took over
+    attempts: int = Field(default=0, ge=0)
     voice_id: str | None = None
     result: CloneResult | None = None
     speech: SpeechResult | None = None  # a speech job's result; its audio is at ``audio_url`` once done

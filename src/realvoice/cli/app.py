@@ -434,6 +434,9 @@ def _register_extras() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="API processes (builds run in `realvoice worker` where a broker is set).")
+    ] = 1,
     home: HomeOpt = None,
     require_consent: Annotated[
         bool,
@@ -449,7 +452,34 @@ def serve(
     if home is not None:
         os.environ["REALVOICE_HOME"] = str(home)  # the server builds its settings from the environment
     os.environ["REALVOICE_REQUIRE_CONSENT_RECORDING"] = "true" if require_consent else "false"
-    run(host, port)
+    run(host, port, workers)
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int, typer.Option(min=1, help="Jobs at once (a process each, with its own models); 1 suits 2 cores.")
+    ] = 1,
+    threads: Annotated[
+        int, typer.Option(min=0, help="CPU threads per job (0: one per core).", envvar="REALVOICE_THREADS")
+    ] = 0,
+    broker: Annotated[
+        str | None,
+        typer.Option(help="The Celery broker, e.g. redis://localhost:6379/0.", envvar="REALVOICE_BROKER_URL"),
+    ] = None,
+    home: HomeOpt = None,
+) -> None:
+    """Run voice builds and long renders from the task queue (for `realvoice serve` with a broker)."""
+    if not broker:
+        _fail("a worker needs a broker: pass --broker redis://HOST:6379/0 or set REALVOICE_BROKER_URL", 2)
+    from ..jobs.broker import run_worker
+
+    # the worker's service reads its settings from the environment, like the server's
+    os.environ["REALVOICE_BROKER_URL"] = str(broker)
+    os.environ["REALVOICE_THREADS"] = str(threads)
+    if home is not None:
+        os.environ["REALVOICE_HOME"] = str(home)
+    run_worker(concurrency)
 
 
 _register_extras()

@@ -30,6 +30,7 @@ class ConsentRecording:
 
     challenge_id: str
     path: Path
+    redeemed: Challenge | None = None  # the challenge, where a job already used it up on an earlier attempt
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,14 @@ the schema is versioned by Alembic migrations (``store/migrations``)."""
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from filelock import FileLock
 from sqlalchemy import (
     JSON,
     DateTime,
@@ -19,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
@@ -79,6 +83,9 @@ class JobRow(Base):
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     message: Mapped[str] = mapped_column(Text, default="")
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # what to do (a jobs.records model), so any worker can run the job from its id alone
+    request: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
 
@@ -103,6 +110,16 @@ class ConsentChallengeRow(Base):
     speaker_name: Mapped[str] = mapped_column(String(64))
     code: Mapped[str] = mapped_column(String(8))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RateCountRow(Base):
+    """Requests counted for one key in one fixed window (see ``store/rates.py``)."""
+
+    __tablename__ = "rate_counts"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    window: Mapped[int] = mapped_column(Integer, primary_key=True)  # the window's start, in whole windows
+    hits: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class PronunciationRow(Base):
@@ -136,6 +153,7 @@ class Database:
         else:
             require_current(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._local_lock = threading.Lock()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -146,6 +164,24 @@ class Database:
             except BaseException:
                 s.rollback()
                 raise
+
+    @contextmanager
+    def locked(self, key: str) -> Iterator[Session]:
+        """A session that holds a lock on ``key`` until it commits, against every process on this database:
+        a transaction-scoped advisory lock on PostgreSQL, a lock file beside an SQLite file."""
+        if self.engine.dialect.name == "postgresql":
+            with self.session() as s:
+                s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+                yield s
+            return
+        database = self.engine.url.database
+        if not database or database == ":memory:":
+            with self._local_lock, self.session() as s:
+                yield s
+            return
+        digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+        with FileLock(f"{database}.{digest}.lock", timeout=60), self.session() as s:
+            yield s
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -32,12 +32,15 @@ class Swept:
     jobs: int = 0
 
 
-def sweep_abandoned(db: Database, blobs: FileBlobStore, leases: Leases, uploads: Path, renders: Path) -> Swept:
+def sweep_abandoned(
+    db: Database, blobs: FileBlobStore, leases: Leases, uploads: Path, renders: Path, jobs: Path
+) -> Swept:
     swept = Swept()
     swept.uploads = _sweep_folders(uploads, leases)
     swept.staging = _sweep_folders(blobs.staging_dir, leases, prefix="staging-")
     swept.orphans = _sweep_orphans(db, blobs, leases)
     swept.jobs = _fail_abandoned_jobs(db, leases, renders)
+    swept.uploads += _sweep_job_folders(db, jobs)
     return swept
 
 
@@ -71,11 +74,15 @@ def _sweep_orphans(db: Database, blobs: FileBlobStore, leases: Leases) -> int:
 
 
 def _fail_abandoned_jobs(db: Database, leases: Leases, renders: Path) -> int:
+    """Unfinished jobs no live process holds, except those a task queue owns: the broker hands a dead
+    worker's job to another worker, so their lease is free whenever they wait in the queue."""
     with db.session() as s:
-        rows = s.execute(select(JobRow.id, JobRow.kind).where(JobRow.status.in_(("queued", "running")))).all()
+        rows = s.execute(
+            select(JobRow.id, JobRow.kind, JobRow.request).where(JobRow.status.in_(("queued", "running")))
+        ).all()
     count = 0
-    for job_id, kind in rows:
-        if not leases.abandoned(f"job-{job_id}"):
+    for job_id, kind, request in rows:
+        if (request or {}).get("queue") == "broker" or not leases.abandoned(f"job-{job_id}"):
             continue
         what = INTERRUPTED.get(kind, "the job finished")
         with db.session() as s:
@@ -88,6 +95,20 @@ def _fail_abandoned_jobs(db: Database, leases: Leases, renders: Path) -> int:
         leases.clear(f"job-{job_id}")
         if getattr(done, "rowcount", 0):
             shutil.rmtree(renders / job_id, ignore_errors=True)
+            count += 1
+    return count
+
+
+def _sweep_job_folders(db: Database, jobs: Path) -> int:
+    """A job's inputs once its job has ended or is gone (a worker died after the end, before removing them)."""
+    if not jobs.is_dir():
+        return 0
+    with db.session() as s:
+        live = set(s.scalars(select(JobRow.id).where(JobRow.status.in_(("queued", "running")))).all())
+    count = 0
+    for path in jobs.iterdir():
+        if path.name not in live:
+            shutil.rmtree(path, ignore_errors=True)
             count += 1
     return count
 

@@ -41,6 +41,7 @@ def read_job(service: RealVoiceCloningService, job_id: str, user_id: str) -> Job
         message=raw["message"] or "",
         voice_id=voice_id,
         result=result,
+        attempts=int(raw.get("attempts") or 0),
     )
 
 

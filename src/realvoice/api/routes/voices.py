@@ -18,6 +18,7 @@ from ...errors import ConsentError, InvalidInputError, LimitExceededError, NotEn
 from ...models import VoiceDetail, VoiceSummary
 from ..deps import ApiState, CurrentUser, ServiceDep, StateDep
 from ..errors import ApiError, problem_responses, status_for_code
+from ..jobs import KIND
 from ..schemas import MEDIA_TYPES, JobAccepted, SpeechJobRequest, SpeechRequest, SpeechStreamRequest
 from ..streams import stream_response
 from ..uploads import Limits, UploadForm, read_upload
@@ -127,7 +128,9 @@ async def create_voice(request: Request, response: Response, user: CurrentUser, 
         max_total_bytes=state.settings.max_voice_upload_bytes,
         extra_file_fields=(CONSENT_FIELD,),
     )
-    with state.slots.held(user):
+    # the slot (the job's row) comes before the upload, so a user at their limit sends no bytes for nothing
+    job_id, lease = state.jobs.reserve(user, KIND, "receiving the recordings")
+    try:
         form = await read_upload(request, settings.uploads_dir, limits, state.service.leases)
         try:
             name, description, allow_duplicate = _voice_form(form, settings.min_samples)
@@ -139,12 +142,15 @@ async def create_voice(request: Request, response: Response, user: CurrentUser, 
                     "'consent_recording' with its 'consent_challenge'",
                     code="consent_recording_required",
                 )
-            job_id = state.jobs.start_voice(
-                user, name, description, form, allow_duplicate=allow_duplicate, consent=consent
+            state.jobs.start_voice(
+                job_id, lease, name, description, form, allow_duplicate=allow_duplicate, consent=consent
             )
         except BaseException:
             form.cleanup()
             raise
+    except BaseException:
+        state.jobs.abandon(job_id, lease)
+        raise
     response.headers["Location"] = f"/v1/jobs/{job_id}"
     return JobAccepted(job_id=job_id, job_url=f"/v1/jobs/{job_id}", events_url=f"/v1/jobs/{job_id}/events")
 
