@@ -187,3 +187,30 @@ def test_a_killed_cli_build_ends_its_job(home, piper_samples):
         assert files_under(folder / "staging") == [] and files_under(folder / "leases") == []
     finally:
         service.close()
+
+
+def test_killed_during_a_stream(home, piper_samples, monkeypatch):
+    folder, headers = home
+    monkeypatch.setenv("REALVOICE_FIT_MODE", "nearest-stock")
+    service = RealVoiceCloningService(folder)
+    try:
+        voice_id = service.create_voice("crash", "Streamed", piper_samples).voice_id
+    finally:
+        service.close()
+    before = sorted(p.relative_to(folder) for p in files_under(folder / "voices"))
+    server = Server(folder)
+    text = " ".join(["This sentence keeps the stream busy while the server is killed."] * 20)
+    with httpx.stream(
+        "POST", f"{server.url}/v1/voices/{voice_id}/speech/stream", json={"text": text}, headers=headers, timeout=120
+    ) as r:
+        assert r.status_code == 200
+        next(r.iter_bytes())  # audio has started to flow
+        server.kill()
+    assert sorted(p.relative_to(folder) for p in files_under(folder / "voices")) == before
+    assert_nothing_left(folder, headers, [])
+    service = RealVoiceCloningService(folder)
+    try:
+        spoken = service.render(voice_id, "Still here after the crash.", "crash", output_path=folder.parent / "after.wav")
+        assert spoken.success and spoken.duration_s > 1.0, spoken
+    finally:
+        service.close()
