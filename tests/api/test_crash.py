@@ -210,7 +210,9 @@ def test_killed_during_a_stream(home, piper_samples, monkeypatch):
     assert_nothing_left(folder, headers, [])
     service = RealVoiceCloningService(folder)
     try:
-        spoken = service.render(voice_id, "Still here after the crash.", "crash", output_path=folder.parent / "after.wav")
+        spoken = service.render(
+            voice_id, "Still here after the crash.", "crash", output_path=folder.parent / "after.wav"
+        )
         assert spoken.success and spoken.duration_s > 1.0, spoken
     finally:
         service.close()
