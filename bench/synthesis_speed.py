@@ -1,6 +1,6 @@
 """Synthesis speed of the engine's runtimes, all measured in the same run on the same sentences:
 onnxruntime's defaults on the shipped int8 model (baseline), the engine on onnxruntime (the int8
-graph, tuned session), the engine on OpenVINO (int8 and bf16 decoder; the default where the CPU has bf16),
+graph, tuned session), the engine on OpenVINO (int8 and bf16 decoder; the default wherever OpenVINO runs),
 and the opt-in static-int8 variants (REALVOICE_KOKORO_FAST=c1|rb).
 
 Prints real-time factor (synthesis seconds / audio seconds; lower is faster), warm, median of N, and

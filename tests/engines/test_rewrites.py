@@ -125,7 +125,7 @@ def test_convolutions_in_bf16_cast_around_them_and_keep_what_is_asked(tmp_path):
     bf16 = {i.name: i for i in model.graph.initializer if i.data_type == onnx.TensorProto.BFLOAT16}
     assert len(bf16) == 2  # weights and bias
     if openvino_runtime.unavailable_reason() is not None:
-        pytest.skip(f"no OpenVINO bf16 runtime here: {openvino_runtime.unavailable_reason()}")
+        pytest.skip(f"no OpenVINO CPU runtime here: {openvino_runtime.unavailable_reason()}")
     import openvino
 
     onnx.save(model, tmp_path / "conv.onnx")
@@ -272,7 +272,7 @@ def test_lifted_to_4d_the_graph_computes_the_same_and_its_convolutions_are_2d(tm
     assert after.shape == before.shape
     assert np.abs(after - before).max() < 1e-4 * np.abs(before).max()
     if openvino_runtime.unavailable_reason() is not None:
-        pytest.skip(f"no OpenVINO bf16 runtime here: {openvino_runtime.unavailable_reason()}")
+        pytest.skip(f"no OpenVINO CPU runtime here: {openvino_runtime.unavailable_reason()}")
     import openvino
 
     def reorders(m, name):

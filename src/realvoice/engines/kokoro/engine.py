@@ -632,9 +632,9 @@ RUNTIMES = ("auto", "openvino", "onnxruntime")
 
 
 def _choose_runtime(asked: str, fast_variant: str) -> tuple[str, str]:
-    """The runtime to use and why. ``auto``: the OpenVINO decoder (int8 and bf16 convolutions) where the
-    CPU has bf16 instructions, else onnxruntime's int8 graph (also whenever an opt-in static-int8 variant is asked
-    for: those are onnxruntime graphs)."""
+    """The runtime to use and why. ``auto``: the OpenVINO decoder (int8 and bf16 convolutions) where
+    OpenVINO's CPU device runs, else onnxruntime's int8 graph (also whenever an opt-in static-int8
+    variant is asked for: those are onnxruntime graphs)."""
     if asked not in RUNTIMES:
         raise EngineError(f"unknown Kokoro runtime {asked!r}; choose from {', '.join(RUNTIMES)}", code="bad_runtime")
     if asked == "onnxruntime":
@@ -643,7 +643,9 @@ def _choose_runtime(asked: str, fast_variant: str) -> tuple[str, str]:
         return "onnxruntime", f"the static-int8 variant {fast_variant!r} is an onnxruntime graph"
     reason = openvino_runtime.unavailable_reason()
     if reason is None:
-        return "openvino", "int8 and bf16 decoder"
+        if openvino_runtime.has_bf16_units():
+            return "openvino", "int8 and bf16 decoder"
+        return "openvino", "int8 decoder, its bf16 convolutions in float32 (no bf16 instructions here)"
     if asked == "openvino":
         raise EngineError(f"the OpenVINO runtime is unavailable: {reason}", code="engine_assets")
     return "onnxruntime", reason

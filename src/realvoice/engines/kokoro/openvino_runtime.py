@@ -18,7 +18,9 @@ The text side (phonemes -> durations, pitch, energy) and the harmonic source bui
 stay the shipped graph on onnxruntime: a sentence's timing and intonation are exactly those of the
 onnxruntime path (in bf16 the source's running phase drifts and every pitch comes out wrong).
 
-Needs a CPU with bf16 instructions (AVX512-BF16 or AMX); elsewhere the engine keeps onnxruntime.
+The default wherever OpenVINO's CPU device runs. Without bf16 instructions (AVX512-BF16 or AMX) the
+bf16 convolutions run in float32 on bf16-rounded values: the same numbers, slower, and still faster
+than onnxruntime's int8 graph on an AVX2-only CPU (docs/experiments.md).
 Both halves are built beside the source model (atomic, keyed by the source's hash and ``FORMAT``;
 about 20 s, once); OpenVINO's compiled decoder is cached there too, so a later process opens it in
 well under a second.
@@ -68,9 +70,17 @@ def unavailable_reason() -> str | None:
         caps = ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
     except Exception as exc:  # no CPU plugin: a broken install
         return f"openvino has no CPU device ({exc})"
-    if "BF16" not in caps:
-        return "this CPU has no bfloat16 instructions (AVX512-BF16 or AMX)"
+    if not {"FP32", "INT8"} <= set(caps):
+        return f"openvino's CPU device lacks float32 or int8 kernels (it has {', '.join(caps)})"
     return None
+
+
+def has_bf16_units() -> bool:
+    """Whether the decoder's bf16 convolutions run on bf16 instructions; elsewhere OpenVINO runs them
+    in float32 on bf16-rounded inputs and weights, which still beat onnxruntime's int8 graph."""
+    import openvino as ov
+
+    return "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
 
 
 def model_paths(source: Path, key: str) -> tuple[Path, Path, Path]:
