@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,14 +27,10 @@ from pathlib import Path
 
 import httpx
 
-REALVOICE = str(Path(sys.executable).with_name("realvoice"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from server_process import REALVOICE, free_port, start_serve  # noqa: E402
+
 SHORT = "Thanks for watching, see you soon!"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start_redis(folder: Path) -> tuple[subprocess.Popen, str]:
@@ -52,17 +47,7 @@ def start_redis(folder: Path) -> tuple[subprocess.Popen, str]:
 
 
 def serve(env: dict[str, str], workers: int = 1) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    cmd = [REALVOICE, "serve", "--port", str(port), "--workers", str(workers), "--no-require-consent"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(1200):
-        try:
-            httpx.get(f"{url}/healthz", timeout=1)
-            return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise SystemExit("the server did not start")
+    return start_serve(env, "--workers", str(workers), "--no-require-consent")
 
 
 def stop(procs: list[subprocess.Popen]) -> None:

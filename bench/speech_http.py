@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ import httpx
 import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from server_process import start_serve  # noqa: E402
 from speech import long_text  # noqa: E402
 
 SHORT = "Thanks for watching, see you soon!"
@@ -71,20 +71,8 @@ def setup(home: Path) -> tuple[str, str]:
 
 
 def start_server(home: Path) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     env = os.environ | {"REALVOICE_HOME": str(home), "REALVOICE_API_REQUESTS_PER_MINUTE": "100000"}
-    cmd = [str(Path(sys.executable).parent / "realvoice"), "serve", "--port", str(port)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            httpx.get(f"{url}/healthz", timeout=1)
-            return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError("the server did not start")
+    return start_serve(env, wait_s=60)
 
 
 def streamed(url: str, voice: str, key: str, text: str, fmt: str, whole: bool = True) -> tuple[float, float, float]:
