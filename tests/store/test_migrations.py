@@ -63,6 +63,18 @@ def _old_data_folder(home: Path) -> None:
     db.execute("INSERT INTO api_keys VALUES ('ab' || hex(randomblob(31)), 'alice', 'rv_abc', 0, '2026-12-01')")
     db.commit()
     db.close()
+    _old_voice_model(home / "voices" / "0123456789abcdef0123456789abcdef" / "model.npz")
+
+
+def _old_voice_model(path: Path) -> None:
+    """The voice's model file: a stock style, as a style-only fit of that release saved it."""
+    from realvoice.engines import VoiceModel
+    from realvoice.engines.kokoro import assets
+    from realvoice.engines.kokoro.engine import VERSION
+
+    style = next(iter(assets.stock_voices().values()))
+    path.parent.mkdir(parents=True)
+    VoiceModel("kokoro", VERSION, "fitted-adapter-fast", {"style": style.reshape(style.shape[0], -1)}).save(path)
 
 
 def test_a_data_folder_from_before_migrations_upgrades_in_place_with_its_voices(tmp_path):
@@ -76,6 +88,10 @@ def test_a_data_folder_from_before_migrations_upgrades_in_place_with_its_voices(
         assert {"consents", "consent_challenges"} <= set(inspect(service.db.engine).get_table_names())
         challenge = service.issue_consent_challenge("alice", "Joe")  # the new tables work
         assert challenge.code
+        spoken = service.render(
+            voice.voice_id, "Hello from before the upgrade.", "alice", output_path=tmp_path / "a.wav"
+        )
+        assert spoken.success and spoken.duration_s > 1.0, spoken  # the old voice still speaks
     finally:
         service.close()
 
