@@ -119,7 +119,8 @@ def test_guessing_keys_is_limited_per_client_address(service):
         assert [r.status_code for r in wrong] + [c.get("/v1/voices").status_code] == [401, 401, 401]
         r = c.get("/v1/voices", headers={"Authorization": "Bearer rv_guess9"})
         body = assert_problem(r, 429, "rate_limited")
-        assert "without a valid key" in body["detail"] and 1 <= int(r.headers["retry-after"]) <= 60
+        # a sliding window: the wait can reach into the window after next
+        assert "without a valid key" in body["detail"] and 1 <= int(r.headers["retry-after"]) <= 120
         assert_problem(c.get("/v1/voices", headers=good), 429, "rate_limited")
     with make_client(service, bad_keys_per_minute=3) as c:  # good keys alone never count
         assert {c.get("/v1/voices", headers=good).status_code for _ in range(5)} == {200}
