@@ -201,7 +201,9 @@ def test_speed_and_pitch_controls_change_the_audio(service, alice_voice, tmp_pat
     fa, fc = f0_track(a, sr), f0_track(c, sr)
     n = min(len(fa), len(fc))
     both = (fa[:n] > 0) & (fc[:n] > 0)
-    assert abs(len(a) - len(c)) < 0.01 * sr and both.sum() > 50
+    # same timing up to the silence trimmed at the ends, which the decoder's near-silent noise moves
+    # by a frame or two (OpenVINO: 24 ms once in CI)
+    assert abs(len(a) - len(c)) < 0.05 * sr and both.sum() > 50
     semitones = 12 * np.log2(fc[:n][both] / fa[:n][both])
     near = np.array([np.sum(np.abs(semitones - s) <= 0.5) for s in semitones])
     shift = float(np.median(semitones[np.abs(semitones - semitones[near.argmax()]) <= 0.5]))
