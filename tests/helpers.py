@@ -46,3 +46,24 @@ def vowel(f0: float, seconds: float, sr: int = 24000, formants=(700, 1200, 2600)
         y = lfilter([1 - r], [1, -2 * r * np.cos(2 * np.pi * f / sr), r * r], y)
     y = y / (np.max(np.abs(y)) + 1e-9) * 0.5
     return y.astype(np.float32)
+
+
+def pitch_shift_semitones(plain: np.ndarray, shifted: np.ndarray, sr: int) -> tuple[float, float]:
+    """The shift between two renders of one text, and the share of voiced frames that agree on it.
+
+    The pitch control moves pitch inside the model and keeps the timing, so the renders line up frame by
+    frame. A low voice has stretches of creak where the tracker reads the same rough period in both
+    (ratio 1) and octave jumps (ratio 2 or 1/2); together they pulled a median over all frames a whole
+    semitone off on CI. The shift is the median of the densest one-semitone band of the frame ratios.
+    """
+    from realvoice.analysis import f0_track
+
+    fa, fc = f0_track(plain, sr), f0_track(shifted, sr)
+    n = min(len(fa), len(fc))
+    both = (fa[:n] > 0) & (fc[:n] > 0)
+    if both.sum() < 50:
+        return float("nan"), 0.0
+    semitones = 12 * np.log2(fc[:n][both] / fa[:n][both])
+    near = np.array([np.sum(np.abs(semitones - s) <= 0.5) for s in semitones])
+    shift = float(np.median(semitones[np.abs(semitones - semitones[near.argmax()]) <= 0.5]))
+    return shift, float(near.max() / len(semitones))
