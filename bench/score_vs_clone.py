@@ -186,9 +186,9 @@ def main() -> None:
         _print(rows)
         return
     if not args.time_budget:
-        from realvoice.engines.kokoro import fit
+        from realvoice.engines.kokoro.fitting import config
 
-        fit.FAST = replace(fit.FAST, time_budget_s=None)
+        config.FAST = replace(config.FAST, time_budget_s=None)
     judge = Judge(files)
     svc = RealVoiceCloningService(tmp / "home")
     rows = []

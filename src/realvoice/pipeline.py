@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from .engines import Engine, VoiceModel
 from .errors import InvalidInputError, LimitExceededError
+from .progress import Progress
 from .text import apply_lexicon, normalize, split_sentences
-
-Progress = Callable[[float, str], None]
 
 _PAUSES = {".": 0.32, "!": 0.32, "?": 0.36, ",": 0.12, ";": 0.2, ":": 0.2, "\n": 0.55}
 _FADE_S = 0.01

@@ -9,8 +9,7 @@ import shutil
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,28 +18,31 @@ from sqlalchemy import func, select
 
 from .analysis import (
     SpeakerEncoder,
-    characterise,
-    content_hash,
-    extract_features,
-    score_voice,
-    voice_features,
 )
 from .analysis.fingerprint import sample_hash
 from .analysis.plots import voice_report_png
-from .analysis.transcribe import transcribe
 from .audio import atomic_sound_file, write_wav
 from .audio.io import check_output_format
 from .config import Settings
-from .consent import ConsentRecording, Heard, check_speaker, check_statement
+from .consent import ConsentRecording, Heard, check_statement
 from .consent.hear import hear_recording
-from .engines import Engine, EnrollSample, VoiceModel, get_engine
+from .engines import Engine, VoiceModel, get_engine
+from .enrollment import (
+    Analysis,
+    VoiceRequest,
+    analyse,
+    check_request,
+    clone_result,
+    enroll_samples,
+    enrollment_stages,
+    fix_advice,
+    refuse_unusable,
+    take_samples,
+)
 from .errors import (
     ConsentError,
     DuplicateVoiceError,
     InvalidInputError,
-    InvalidSampleError,
-    LimitExceededError,
-    NotEnoughSamplesError,
     RealVoiceError,
     VoiceNotFoundError,
 )
@@ -56,12 +58,10 @@ from .models import (
     VoiceCharacteristics,
     VoiceDetail,
     VoiceSummary,
-    quality_tier,
 )
 from .pipeline import Chunk, check_controls, prepare_text, quick_start, speak_sentences, stream_speech
+from .progress import Progress
 from .provenance import Stamp
-from .samples import take_in
-from .samples.rule import recording_rule
 from .store import ConsentRow, Database, FileBlobStore, JobRow, PronunciationRow, SampleRow, VoiceRow
 from .store.blobs import check_id, new_id
 from .store.consent import ConsentChallenges
@@ -69,9 +69,7 @@ from .store.janitor import sweep_abandoned
 from .store.leases import Lease, Leases
 from .streaming import SpeechStream
 from .text import check_entry
-from .verdict import STOCK_METHOD, fit_verdict
-
-Progress = Callable[[float, str], None]
+from .verdict import STOCK_METHOD
 
 _USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 MODEL_FILE = "voice.rvm.npz"
@@ -270,109 +268,34 @@ class RealVoiceCloningService:
         job_id: str | None = None
         try:
             check_user(user_id)
-            name = (voice_name or "").strip()
-            if not name or len(name) > 100:
-                raise InvalidInputError("the voice name must be 1-100 characters", code="bad_voice_name")
-            if isinstance(audio_files, (str, Path)):
-                audio_files = [audio_files]
-            files = list(audio_files)
-            if len(files) > self.settings.max_samples:
-                raise LimitExceededError(
-                    f"{len(files)} files given; at most {self.settings.max_samples} per voice", code="too_many_files"
-                )
-            if labels is not None and len(labels) != len(files):
-                raise InvalidInputError("one label per file is needed", code="bad_labels")
+            request = check_request(voice_name, audio_files, labels, self.settings.max_samples)
+            job_progress: Progress | None = None
             if record_job:
                 job_id, job_progress = self._job(user_id, "clone")
-            else:
-                job_progress = _no_progress
-
-            def report(fraction: float, message: str) -> None:
-                job_progress(fraction, message)
-                if progress:
-                    progress(fraction, message)
-
-            report(0.0, "checking the consent recording" if consent else "checking the samples")
-            agreed, heard = self._consent_statement(user_id, consent)
+            stages = enrollment_stages(_both(job_progress, progress))
+            stages.begin("intake", "checking the consent recording" if consent else "checking the samples")
+            statement = self._consent_statement(user_id, consent)
             encoder = SpeakerEncoder.load()
-            intake = take_in(
-                files,
-                max_bytes=self.settings.max_upload_bytes,
-                max_seconds=self.settings.max_sample_seconds,
-                min_speech_s=self.settings.min_speech_seconds,
-                embed=encoder.embed,
-                progress=lambda f, m: report(0.45 * f, m),
-                names=labels,
-            )
+            intake = take_samples(request, self.settings, encoder.embed, stages.within("intake"))
             reports = intake.reports
-            if intake.mixed is not None:
-                one, other = (", ".join(group) for group in intake.mixed)
-                raise InvalidSampleError(
-                    f"These recordings are of two people: {one} sound like one person, {other} like another. "
-                    "A voice is one speaker: upload recordings of yourself only.",
-                    code="mixed_speakers",
-                )
-            if len(intake.accepted) < self.settings.min_samples:
-                raise NotEnoughSamplesError(_not_enough_message(reports, self.settings.min_samples))
-            report(0.5, "analysing the voice")
-            feats = [extract_features(s.samples, s.sample_rate) for s in intake.accepted]
-            vfeat = voice_features(feats)
-            report(0.55, "transcribing the samples")
-            transcripts = [transcribe(s.samples, s.sample_rate) for s in intake.accepted]
-            characteristics = characterise(vfeat, words_per_s=_words_per_second(transcripts, intake.accepted))
-            embeddings = [intake.embeddings[s.name] for s in intake.accepted]
-            quality = score_voice(reports, embeddings, vfeat, self.settings.min_samples)
-            fingerprint = content_hash([s.samples for s in intake.accepted])
-            centroid = np.mean(embeddings, axis=0)
-            centroid /= np.linalg.norm(centroid) + 1e-9
-            if heard is not None:
-                agreed = check_speaker(agreed, heard, centroid, encoder.embed)
+            refuse_unusable(intake, self.settings.min_samples)
+            analysis = analyse(intake, statement, encoder.embed, self.settings.min_samples, stages)
             if not allow_duplicate:
-                self._refuse_duplicate(user_id, fingerprint)
-            report(0.6, "building the voice model")
+                self._refuse_duplicate(user_id, analysis.fingerprint)
+            stages.begin("build", "building the voice model")
+            deadline = t0 + self.settings.enroll_seconds
             model = self.engine.enroll(
-                [
-                    EnrollSample(s.name, s.samples, s.sample_rate, intake.embeddings[s.name], t)
-                    for s, t in zip(intake.accepted, transcripts, strict=True)
-                ],
-                progress=lambda f, m: report(0.6 + 0.3 * f, m),
-                mode=mode,
-                deadline=t0 + self.settings.enroll_seconds,
+                enroll_samples(analysis), progress=stages.within("build"), mode=mode, deadline=deadline
             )
             model.sample_hashes = [sample_hash(s.samples) for s in intake.accepted]
-            verdict = fit_verdict(model)
-            warnings = [verdict.message] if verdict.message else []
-            warnings += [f"{r.file}: {i.message}" for r in reports for i in r.issues if i.severity == "warning"]
-            score = verdict.cap(quality.score)
-            result = CloneResult(
-                success=True,
-                name=name,
-                method=model.method,
-                engine=f"{model.engine} {model.engine_version}",
-                quality_score=score,
-                quality_tier=quality_tier(score),
-                quality_breakdown=quality.breakdown,
-                fit_outcome=verdict.outcome,
-                warning_codes=[verdict.code] if verdict.code else [],
-                characteristics=characteristics,
-                sample_reports=reports,
-                total_speech_s=intake.total_speech_s,
-                validation=dict(model.metrics),
-                fingerprint=fingerprint,
-                warnings=warnings,
-                recommendations=quality.recommendations,
-                consent=agreed.model_copy(update={"checked_at": datetime.now(UTC)}),
-            )
-            report(0.92, "saving")
+            result = clone_result(request.name, model, analysis)
+            stages.begin("save", "saving")
             consent_file = consent.path if consent else None
-            voice_id = self._save(
-                user_id, name, description, model, result, centroid, files, intake, vfeat, consent_file, voice_id
-            )
-            result.voice_id = voice_id
+            result.voice_id = self._save(user_id, request, description, model, result, analysis, consent_file, voice_id)
             result.elapsed_s = round(time.perf_counter() - t0, 2)
-            report(1.0, "voice ready")
+            stages.done("voice ready")
             if job_id:
-                self._finish_job(job_id, True, {"voice_id": voice_id})
+                self._finish_job(job_id, True, {"voice_id": result.voice_id})
             return result
         except RealVoiceError as exc:
             if job_id:
@@ -383,7 +306,7 @@ class RealVoiceCloningService:
                 sample_reports=reports,
                 errors=[exc.message],
                 error_code=exc.code,
-                recommendations=_fix_advice(reports),
+                recommendations=fix_advice(reports),
                 elapsed_s=round(time.perf_counter() - t0, 2),
             )
         except BaseException as exc:  # a bug or an interrupt: the job must still end before it propagates
@@ -424,19 +347,18 @@ class RealVoiceCloningService:
     def _save(
         self,
         user_id: str,
-        name: str,
+        request: VoiceRequest,
         description: str,
         model: VoiceModel,
         result: CloneResult,
-        centroid: np.ndarray,
-        files: list,
-        intake,
-        features=None,
+        analysis: Analysis,
         consent_file: Path | None = None,
         voice_id: str | None = None,
     ) -> str:
         """Write every file into a staging folder, rename it into place, then commit the rows."""
         voice_id = voice_id or new_id()
+        name, files, intake, features = request.name, request.files, analysis.intake, analysis.features
+        centroid = analysis.centroid
         lease = self.leases.hold(f"staging-{voice_id}")  # until the row is committed: see store/janitor.py
         stage = self.blobs.staging(voice_id)
         try:
@@ -462,13 +384,12 @@ class RealVoiceCloningService:
                         report=rep.model_dump(mode="json"),
                     )
                 )
-            if features is not None:
-                voice_report_png(
-                    stage / PLOT_FILE,
-                    features.f0_values,
-                    result.sample_reports,
-                    f"{name} — {result.quality_score:.0f}/100",
-                )
+            voice_report_png(
+                stage / PLOT_FILE,
+                features.f0_values,
+                result.sample_reports,
+                f"{name} — {result.quality_score:.0f}/100",
+            )
             kept_consent = _keep_consent_recording(stage, consent_file)
             model.save(stage / MODEL_FILE)
             self.engine.load_voice(stage / MODEL_FILE)  # validate what was written before it goes live
@@ -890,8 +811,16 @@ class RealVoiceCloningService:
         self.db.dispose()
 
 
-def _no_progress(fraction: float, message: str) -> None:
-    return None
+def _both(first: Progress | None, second: Progress | None) -> Progress | None:
+    """One progress callback that reports to both (either may be None)."""
+    if first is None or second is None:
+        return first or second
+
+    def report(fraction: float, message: str) -> None:
+        first(fraction, message)
+        second(fraction, message)
+
+    return report
 
 
 def _consent(record: dict[str, Any] | None) -> ConsentRecord:
@@ -917,13 +846,6 @@ def _summary(row: VoiceRow, sample_count: int, consent: ConsentRecord) -> VoiceS
     )
 
 
-def _words_per_second(transcripts: list[str], samples) -> float:
-    """Speaking rate from Whisper's transcripts over the samples' speech time."""
-    words = sum(len(t.split()) for t in transcripts)
-    speech = sum(sum(b - a for a, b in s.segments) for s in samples)
-    return words / speech if speech > 0 else 0.0
-
-
 def _keep_consent_recording(stage: Path, recording: Path | None) -> str | None:
     """Copy the consent recording into the voice's folder (it is deleted with the voice)."""
     if recording is None:
@@ -932,17 +854,3 @@ def _keep_consent_recording(stage: Path, recording: Path | None) -> str | None:
     (stage / "consent").mkdir(exist_ok=True)
     shutil.copyfile(recording, stage / f"consent/recording.{ext}")
     return f"consent/recording.{ext}"
-
-
-def _not_enough_message(reports: list[SampleReport], needed: int) -> str:
-    good = sum(r.accepted for r in reports)
-    lines = [f"Only {good} of {len(reports)} samples are usable; a voice needs at least {needed}."]
-    for r in reports:
-        if not r.accepted:
-            lines.append(f"- {r.file}: {'; '.join(r.reasons) or 'rejected'}")
-    lines.append(f"Record {needed - good} more in a quiet room. {recording_rule()}")
-    return "\n".join(lines)
-
-
-def _fix_advice(reports: list[SampleReport]) -> list[str]:
-    return [f"Replace {r.file}: {r.reasons[0]}" for r in reports if not r.accepted and r.reasons]

@@ -5,16 +5,18 @@ import pytest
 import soundfile as sf
 
 from realvoice.audio import resample
-from realvoice.engines.kokoro import fit
+from realvoice.engines.kokoro import fitting
+from realvoice.engines.kokoro.fitting import config, cpu_load, losses, prosody, signals, timbre
+from realvoice.engines.kokoro.fitting import model as kmodel
 
 from ..helpers import vowel
 
 
 @pytest.mark.parametrize("f0", [85.0, 120.0, 230.0])
 def test_real_f0_reads_the_pitch_on_the_80_hz_grid(f0):
-    x = np.concatenate([np.zeros(int(0.2 * fit.SR)), vowel(f0, 1.0, fit.SR)]).astype(np.float32)
-    n80 = len(x) // fit.F0_HOP
-    curve = fit.real_f0(x, n80)
+    x = np.concatenate([np.zeros(int(0.2 * config.SR)), vowel(f0, 1.0, config.SR)]).astype(np.float32)
+    n80 = len(x) // config.F0_HOP
+    curve = signals.real_f0(x, n80)
     assert curve.shape == (n80,)
     voiced = np.flatnonzero(curve > 0)
     assert abs(voiced[0] - 16) <= 3  # the silence is 0.2 s = 16 frames of 12.5 ms
@@ -27,7 +29,7 @@ def test_a_low_male_voice_is_not_read_an_octave_up(piper_samples):
     voice and learned from doubled pitch."""
     for path in piper_samples[:3]:
         x, sr = sf.read(path, dtype="float32")
-        assert 75 < fit.speech_median_f0(fit.trim_and_normalise(resample(x, sr, fit.SR))) < 115
+        assert 75 < signals.speech_median_f0(signals.trim_and_normalise(resample(x, sr, config.SR))) < 115
 
 
 @pytest.mark.slow
@@ -40,23 +42,24 @@ def test_the_fits_speaker_term_hears_what_resemblyzer_hears(piper_samples):
 
     encoder = SpeakerEncoder.load()
     x, sr = sf.read(piper_samples[0], dtype="float32")
-    joe = resample(x, sr, fit.SR)
-    term = fit._SpeakerLoss(encoder.module, encoder.embed(joe, fit.SR))
+    joe = resample(x, sr, config.SR)
+    term = losses.SpeakerLoss(encoder.module, encoder.embed(joe, config.SR))
     y = torch.tensor(joe, requires_grad=True)
-    assert cosine(term.embed(y).detach().numpy(), encoder.embed(joe, fit.SR)) > 0.9
+    assert cosine(term.embed(y).detach().numpy(), encoder.embed(joe, config.SR)) > 0.9
     loss = term(y)
     loss.backward()
     assert float(loss) < 0.1 and y.grad is not None and torch.isfinite(y.grad).all() and y.grad.abs().sum() > 0
-    vowel_clip = torch.tensor(vowel(220.0, 2.0, fit.SR).astype(np.float32))
+    vowel_clip = torch.tensor(vowel(220.0, 2.0, config.SR).astype(np.float32))
     assert float(term(vowel_clip)) > float(loss) + 0.1  # a sung vowel is not joe
 
 
-def _short_fit(engine, piper_samples, **options):
+def _short_fit(engine, piper_samples, mode="fast", threads=None, **options):
     x, sr = sf.read(piper_samples[0], dtype="float32")
     text = "The quick brown fox jumps over the lazy dog."  # a stand-in transcript: only the mechanics matter
     start = next(iter(engine._stock.values()))[40]
-    options = {"steps": 2, "prosody_steps": 1, "time_budget_s": None, "holdout": False, **options}
-    return fit.fit_style(engine.torch_model(), [(resample(x, sr, fit.SR), engine.phonemize(text))], start, **options)
+    cfg = config.config_for(mode, **{"steps": 2, "prosody_steps": 1, "time_budget_s": None, **options})
+    samples = [(resample(x, sr, config.SR), engine.phonemize(text))]
+    return fitting.fit_style(engine.torch_model(), samples, start, cfg, threads=threads, holdout=False)
 
 
 @pytest.mark.slow
@@ -69,25 +72,26 @@ def test_fast_fits_adapters_and_style_mode_fits_the_style_alone(service, piper_s
 
     before = torch.get_num_threads()
     try:
-        style, metrics = _short_fit(service.engine, piper_samples, mode=mode, threads=threads)
+        result = _short_fit(service.engine, piper_samples, mode=mode, threads=threads)
     finally:
         torch.set_num_threads(before)
-    assert style.shape == (256,) and np.all(np.isfinite(style)) and metrics["timbre_steps"] == 2
-    assert metrics["timbre_workers"] == threads
-    adapter = metrics.get("adapter")
+    style, stats = result.end.style, result.stats
+    assert style.shape == (256,) and np.all(np.isfinite(style)) and stats.timbre_steps == 2
+    assert stats.timbre_workers == threads
+    adapter = result.end.adapter
     if mode == "fast":
-        assert adapter and len(adapter) == 58 and metrics["adapter_rms"] > 0
+        assert adapter and len(adapter) == 58 and stats.adapter_rms > 0
         assert all(np.all(np.isfinite(v)) for v in adapter.values())
     else:
-        assert adapter is None and metrics["adapter_rms"] == 0.0
+        assert adapter == {} and stats.adapter_rms == 0.0
 
 
 @pytest.mark.slow
 def test_a_fit_past_its_time_budget_still_makes_its_minimum_of_updates(service, piper_samples):
     """On a busy machine the clock runs out early; the fit keeps going to its minimum rather than hand
     back a rough draft (the fast mode's budget and minimum, shrunk to a test's size)."""
-    _, metrics = _short_fit(service.engine, piper_samples, steps=6, min_steps=4, time_budget_s=1e-3)
-    assert metrics["timbre_steps"] == 4
+    result = _short_fit(service.engine, piper_samples, steps=6, min_steps=4, time_budget_s=1e-3)
+    assert result.stats.timbre_steps == 4
 
 
 @pytest.mark.slow
@@ -96,14 +100,14 @@ def test_a_failing_prosody_fit_fails_the_fit_on_either_thread_layout(service, pi
     """On two threads the prosody is fitted by the second worker; its error must reach the caller."""
     import torch
 
-    predict = fit._predict
+    predict = prosody.predict
 
-    def broken(model, d_en, L, mask, s_pros, dur=None):
+    def broken(model, text, s_pros, dur=None):
         if dur is not None:  # the prosody fit's call (the preparation predicts its own durations)
             raise RuntimeError("prosody broke")
-        return predict(model, d_en, L, mask, s_pros, dur)
+        return predict(model, text, s_pros, dur)
 
-    monkeypatch.setattr(fit, "_predict", broken)
+    monkeypatch.setattr(prosody, "predict", broken)
     before = torch.get_num_threads()
     try:
         with pytest.raises(RuntimeError, match="prosody broke"):
@@ -130,9 +134,9 @@ def test_the_bf16_decoder_copy_decodes_exactly_as_autocast_does(service):
     style = torch.randn(1, 128, generator=gen) * 0.2
     with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
         reference = model.decoder(asr, f0, energy, style).float()
-        copied = fit.bf16_decoder(model)(asr, f0, energy, style).float()
-    assert fit.bf16_decoder(model) is fit.bf16_decoder(model)  # made once per model
-    assert next(fit.bf16_decoder(model).parameters()).dtype == torch.bfloat16
+        copied = kmodel.bf16_decoder(model)(asr, f0, energy, style).float()
+    assert kmodel.bf16_decoder(model) is kmodel.bf16_decoder(model)  # made once per model
+    assert next(kmodel.bf16_decoder(model).parameters()).dtype == torch.bfloat16
     assert model.decoder.generator.conv_post.weight.dtype == torch.float32  # the fp32 model is untouched
     assert reference.abs().max() > 0 and torch.equal(reference, copied)
 
@@ -141,10 +145,10 @@ def test_busy_cores_count_other_processes_and_leave_this_one_out():
     """The fit's thread choice looks at what other processes use now: the load average would also
     count this process's own intake and transcription a second earlier, and onnxruntime's worker
     threads go on spinning for a moment after a synthesis. Readings are (all, idle, own) jiffies."""
-    assert fit.busy_between((1000, 600, 50), (1200, 700, 50), cores=2) == pytest.approx(1.0)  # another process
-    assert fit.busy_between((1000, 600, 50), (1200, 700, 150), cores=2) == pytest.approx(0.0)  # our own threads
-    assert fit.busy_between((1000, 600, 50), (1200, 650, 150), cores=2) == pytest.approx(0.5)  # both
-    assert fit.busy_between((1000, 600, 50), (1000, 600, 50), cores=2) is None  # no time passed
+    assert cpu_load.busy_between((1000, 600, 50), (1200, 700, 50), cores=2) == pytest.approx(1.0)  # another process
+    assert cpu_load.busy_between((1000, 600, 50), (1200, 700, 150), cores=2) == pytest.approx(0.0)  # our own threads
+    assert cpu_load.busy_between((1000, 600, 50), (1200, 650, 150), cores=2) == pytest.approx(0.5)  # both
+    assert cpu_load.busy_between((1000, 600, 50), (1000, 600, 50), cores=2) is None  # no time passed
 
 
 def test_busy_cores_are_read_from_proc():
@@ -153,7 +157,7 @@ def test_busy_cores_are_read_from_proc():
 
     if not sys.platform.startswith("linux"):
         pytest.skip("reads /proc/stat")
-    busy = fit.others_busy_cores(0.1)  # whatever else runs on the machine now: only its range is known
+    busy = cpu_load.others_busy_cores(0.1)  # whatever else runs on the machine now: only its range is known
     assert busy is not None and 0.0 <= busy <= (os.cpu_count() or 1) + 0.01
 
 
@@ -168,15 +172,15 @@ def test_a_moment_of_other_work_does_not_cost_the_fit_its_second_thread(monkeypa
         raise TrialStarted
 
     threads = torch.get_num_threads()
-    monkeypatch.setattr(fit.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(fit.torch, "randn", no_trial)
+    monkeypatch.setattr(cpu_load.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(cpu_load.torch, "randn", no_trial)
     try:
         readings = iter([0.5, 0.6])
-        monkeypatch.setattr(fit, "others_busy_cores", lambda window_s=0.2: next(readings))
-        assert fit.pick_threads() == 1
+        monkeypatch.setattr(cpu_load, "others_busy_cores", lambda window_s=0.2: next(readings))
+        assert cpu_load.pick_threads() == 1
         readings = iter([0.5, 0.05])
         with pytest.raises(TrialStarted):  # the second look found the cores free: the trial runs
-            fit.pick_threads()
+            cpu_load.pick_threads()
     finally:
         torch.set_num_threads(threads)
 
@@ -189,11 +193,11 @@ def test_a_fast_fit_ends_on_the_mean_of_its_last_updates():
     deltas = {"layer": torch.full((4,), 1.0, requires_grad=True)}
     snapshots = [(k, (torch.full((1, 128), float(k)), {"layer": np.full(4, k / 10, np.float32)})) for k in (4, 8)]
     # the last half of 10 updates: the snapshots at 4 and 8 (the tail rounded down to a snapshot) and the end
-    assert fit._average_tail(s_t, deltas, snapshots, n_done=10, fraction=0.5) == 3
+    assert timbre.average_tail(s_t, deltas, snapshots, n_done=10, fraction=0.5) == 3
     assert torch.allclose(s_t, torch.full((1, 128), (4 + 8 + 10) / 3))
     assert torch.allclose(deltas["layer"], torch.full((4,), (0.4 + 0.8 + 1.0) / 3))
     assert s_t.requires_grad  # still the fit's parameter, changed in place
     before = s_t.detach().clone()
-    assert fit._average_tail(s_t, deltas, snapshots, n_done=10, fraction=0.0) == 1  # thorough: untouched
+    assert timbre.average_tail(s_t, deltas, snapshots, n_done=10, fraction=0.0) == 1  # thorough: untouched
     assert torch.equal(s_t.detach(), before)
-    assert fit.FAST.average_tail > 0 and fit.THOROUGH.average_tail == 0
+    assert config.FAST.average_tail > 0 and config.THOROUGH.average_tail == 0

@@ -1,8 +1,10 @@
+import dataclasses
+
 import numpy as np
 import pytest
 
 from realvoice.engines.kokoro import KokoroEngine, assets, openvino_runtime
-from realvoice.engines.kokoro.engine import VALIDATION_SENTENCE
+from realvoice.engines.kokoro.validation import VALIDATION_SENTENCE
 
 # log-mel L1 between two correct runtimes: OpenVINO against onnxruntime 0.21-0.27 on the stock voices;
 # onnxruntime in float32 against its own int8 graph 0.23-0.45 (silent stretches turn rounding into noise)
@@ -80,7 +82,7 @@ def test_adapter_offsets_change_the_voice_and_zero_offsets_do_not(engine):
 
 
 def test_pitch_correction_matches_the_samples_within_limits():
-    from realvoice.engines.kokoro.engine import pitch_correction
+    from realvoice.engines.kokoro.enroll import pitch_correction
 
     assert pitch_correction([200.0, 210.0, 220.0], 200.0) == pytest.approx(1.05)
     assert pitch_correction([100.0, 101.0], 100.0) == 1.0  # under 1.5 %: left alone
@@ -143,12 +145,12 @@ def test_fit_validation_hears_when_words_are_lost(engine):
     """The check that can reject a fit: a stock voice reads the sentence cleanly; the same audio
     played backwards keeps its timbre and loudness but loses the words."""
     from realvoice.analysis import SpeakerEncoder
-    from realvoice.engines.kokoro.engine import _Validation
+    from realvoice.engines.kokoro.validation import Validation
 
     name, table = next(iter(engine._stock.items()))
     audio = engine.synthesize_phonemes(table, engine.phonemize(VALIDATION_SENTENCE))
     target = SpeakerEncoder.load().embed(audio, engine.sample_rate)
-    check = _Validation(engine, target / np.linalg.norm(target))
+    check = Validation(engine, target / np.linalg.norm(target))
     similarity, wer = check.score(check.speak(table))
     assert similarity > 0.95 and wer <= 0.12
     # the start voice's score is cached per stock voice, and the cached figures are the same
@@ -185,19 +187,18 @@ def test_an_enrollment_deadline_shortens_a_fast_fit(engine, monkeypatch):
     import time
 
     from realvoice.engines import EnrollSample
-    from realvoice.engines.kokoro import engine as engine_module
-    from realvoice.engines.kokoro import fit
+    from realvoice.engines.kokoro import enroll, fitting
 
     budgets = []
 
     class Stop(Exception):
         pass
 
-    def fake_fit(*args, time_budget_s="default", **kwargs):
-        budgets.append(time_budget_s)
+    def fake_fit(model, samples, start, cfg, **kwargs):
+        budgets.append(cfg.time_budget_s)
         raise Stop
 
-    monkeypatch.setattr(fit, "fit_style", fake_fit)
+    monkeypatch.setattr(fitting, "fit_style", fake_fit)
     table = next(iter(engine._stock.values()))
     text = "A sample sentence for the deadline."
     audio = engine.synthesize_phonemes(table, engine.phonemize(text))
@@ -208,11 +209,28 @@ def test_an_enrollment_deadline_shortens_a_fast_fit(engine, monkeypatch):
     with pytest.raises(Stop):
         engine.enroll(samples, mode="fast")
     short, long_, tight, default = budgets
-    reserve = engine_module.VALIDATION_SECONDS
+    reserve = enroll.VALIDATION_SECONDS
     assert 40 - reserve - 5 < short <= 40 - reserve  # less whatever choosing the start voice took
-    assert long_ == fit.FAST.time_budget_s
-    assert tight == engine_module.MIN_FIT_SECONDS
-    assert default == "default"
+    assert long_ == default == fitting.FAST.time_budget_s
+    assert tight == enroll.MIN_FIT_SECONDS
+
+
+@pytest.mark.parametrize(
+    ("mode", "seconds_left", "budget"),
+    [
+        ("fast", None, 50.0),  # no deadline: the mode's own budget
+        ("fast", 40.0, 40.0 - 5.5),  # what validation leaves
+        ("fast", 500.0, 50.0),  # never more than the mode's budget
+        ("fast", 2.0, 30.0),  # never less than a fit worth running
+        ("style", 40.0, 40.0 - 5.5),
+        ("thorough", 40.0, None),  # a thorough fit runs to its steps
+    ],
+)
+def test_the_fit_budget_is_what_the_deadline_leaves_within_bounds(mode, seconds_left, budget):
+    from realvoice.engines.kokoro import enroll, fitting
+
+    assert enroll.VALIDATION_SECONDS == 5.5 and enroll.MIN_FIT_SECONDS == 30.0 and fitting.FAST.time_budget_s == 50.0
+    assert enroll.fit_budget(fitting.config_for(mode), seconds_left) == pytest.approx(budget)
 
 
 @pytest.mark.parametrize("bad", [np.full(513, np.nan), np.full(513, 90.0), np.zeros((2, 513))])
@@ -235,24 +253,28 @@ def test_validation_walks_from_the_fit_toward_the_start_voice_until_a_point_pass
     (here a point "fails" when Whisper mishears it); only when every point fails is the start voice
     kept; a passing point ends the walk and later points are never spoken."""
     from realvoice.engines import EnrollSample
-    from realvoice.engines.kokoro import engine as engine_module
-    from realvoice.engines.kokoro import fit
+    from realvoice.engines.kokoro import enroll, fitting, validation
+    from realvoice.engines.kokoro.fitting.model import adain_layers
 
     table = next(iter(engine._stock.values()))
     row = table[60].astype(np.float32)
     end_style, back_style = row + 0.02, row - 0.02
-    layers = fit.adain_layers(engine.torch_model().decoder)
+    layers = adain_layers(engine.torch_model().decoder)
     layer = next(iter(layers))
     width = layers[layer].out_features
     end_adapter, back_adapter = {layer: np.full(width, 0.01, np.float32)}, {layer: np.full(width, -0.01, np.float32)}
-    blend = engine_module.BLEND_SHARES[0]
+    blend = enroll.BLEND_SHARES[0]
 
     def fake_fit(*args, **kwargs):
-        fallback = {"step": 12, "style": back_style, "adapter": back_adapter}
-        return end_style, {"adapter": end_adapter, "fallback": fallback, "timbre_steps": 20}
+        stats = fitting.FitStats(**{f.name: 0 for f in dataclasses.fields(fitting.FitStats)})
+        return fitting.FitResult(
+            end=fitting.FitPoint(end_style, end_adapter, 20),
+            earlier=fitting.FitPoint(back_style, back_adapter, 12),
+            stats=dataclasses.replace(stats, mode="fast", timbre_steps=20),
+        )
 
     spoken = []
-    real_speak, real_score = engine_module._Validation.speak, engine_module._Validation.score
+    real_speak, real_score = validation.Validation.speak, validation.Validation.score
 
     def kind(adapter):  # which point an adapter belongs to, from its values
         if not adapter:
@@ -272,15 +294,15 @@ def test_validation_walks_from_the_fit_toward_the_start_voice_until_a_point_pass
             return 0.99, 1.0  # as if Whisper had heard none of the words
         return 0.99, 0.0
 
-    monkeypatch.setattr(fit, "fit_style", fake_fit)
-    monkeypatch.setattr(engine_module._Validation, "speak", speak)
-    monkeypatch.setattr(engine_module._Validation, "score", score)
+    monkeypatch.setattr(fitting, "fit_style", fake_fit)
+    monkeypatch.setattr(validation.Validation, "speak", speak)
+    monkeypatch.setattr(validation.Validation, "score", score)
     text = "A sample sentence for the validation."
     audio = engine.synthesize_phonemes(table, engine.phonemize(text))
     samples = [EnrollSample("a", audio, 24000, np.ones(256, np.float32) / 16, text)]
     voice = engine.enroll(samples, mode="fast")
     walked = list(dict.fromkeys(k for k in spoken if k != "stock"))  # the end point may be spoken twice (pitch)
-    blends = [f"blend {share:.2f}" for share in engine_module.BLEND_SHARES]
+    blends = [f"blend {share:.2f}" for share in enroll.BLEND_SHARES]
     order = ["end", "earlier", *blends]
     expected = order if passing[case] is None else order[: order.index(passing[case]) + 1]
     assert walked == expected, spoken
@@ -297,7 +319,7 @@ def test_validation_walks_from_the_fit_toward_the_start_voice_until_a_point_pass
     start = {"end fails": back_style, "end passes": end_style}.get(case)
     if start is not None:
         assert np.allclose(voice.arrays["style"][0], start)
-    adapter = voice.arrays[engine_module.ADAPTER_PREFIX + layer]
+    adapter = voice.arrays[enroll.ADAPTER_PREFIX + layer]
     want = {
         "end fails": back_adapter[layer],
         "end passes": end_adapter[layer],
@@ -307,7 +329,7 @@ def test_validation_walks_from_the_fit_toward_the_start_voice_until_a_point_pass
 
 
 def test_a_fit_starts_from_a_voice_of_the_speakers_gender_by_pitch():
-    from realvoice.engines.kokoro.engine import start_voices
+    from realvoice.engines.kokoro.enroll import start_voices
 
     stock = {"jf_alpha": np.zeros(1), "jf_nezumi": np.zeros(1), "jm_kumo": np.zeros(1)}
     assert set(start_voices(stock, 172.0)) == {"jf_alpha", "jf_nezumi"}  # the woman the issue names
@@ -380,3 +402,44 @@ def test_a_decoder_openvino_cannot_open_falls_back_to_onnxruntime(tmp_path, monk
     monkeypatch.setattr(openvino_runtime, "OpenVinoKokoro", broken)
     engine = KokoroEngine(tmp_path)
     assert engine.runtime == "onnxruntime" and "compile failed" in engine.runtime_note
+
+
+LABELS = ("end", "earlier", "blend")
+
+
+class _FakeCheck:
+    """Speaks a point as its index and scores it from a table of (similarity, WER) by label."""
+
+    def __init__(self, scores):
+        self.scores, self.spoken = scores, []
+
+    def speak(self, table, adapter=None, f0_scale=1.0):
+        self.spoken.append(LABELS[int(table[0])])
+        return np.asarray(table, np.float32)
+
+    def score(self, audio):
+        return self.scores[LABELS[int(audio[0])]]
+
+
+@pytest.mark.parametrize(
+    ("scores", "kept", "spoken"),
+    [
+        ({"end": (0.8, 0.1)}, "end", ["end"]),
+        ({"end": (0.8, 0.5), "earlier": (0.7, 0.1)}, "earlier", ["end", "earlier"]),
+        ({"end": (0.5, 0.1), "earlier": (0.5, 0.1), "blend": (0.61, 0.2)}, "blend", ["end", "earlier", "blend"]),
+        ({"end": (0.5, 0.1), "earlier": (0.5, 0.1), "blend": (0.59, 0.2)}, None, ["end", "earlier", "blend"]),
+        ({"end": (0.6, 0.22)}, "end", ["end"]),  # at both limits: passes
+    ],
+)
+def test_validation_keeps_the_first_point_that_beats_the_start_voice_and_keeps_the_words(scores, kept, spoken):
+    """The decision alone: the start voice scored 0.6 similarity and WER 0.1, so a point must reach
+    0.6 and stay within 0.1 + WER_TOLERANCE (0.12); points are spoken in order, only until one passes."""
+    from realvoice.engines.kokoro.validation import WER_TOLERANCE, Point, first_passing
+
+    check = _FakeCheck(scores)
+    points = [Point(label, 1.0, 0, np.full(1, i, np.float32), {}) for i, label in enumerate(LABELS)]
+    chosen, tried = first_passing(check, [points[0], None, *points[1:]], 0.6, 0.1 + WER_TOLERANCE)
+    assert (chosen.label if chosen else None) == kept
+    assert [p.label for p in tried] == spoken == check.spoken
+    assert first_passing(check, points, 0.6, 0.1 + WER_TOLERANCE)[1] == tried  # scored points are not spoken again
+    assert check.spoken == spoken

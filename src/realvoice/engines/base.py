@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -14,8 +14,7 @@ import numpy as np
 
 from ..audio import atomic_write
 from ..errors import ModelFileError
-
-Progress = Callable[[float, str], None]
+from ..progress import Progress
 
 # Inline phonemes inside a sentence, ``[word](/phonemes/)``: engines that take phonemes speak them as written.
 PHONEME_MARKER = re.compile(r"\[([^\]]{1,64})\]\(/([^/]{1,200})/\)")

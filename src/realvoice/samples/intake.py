@@ -12,10 +12,10 @@ import numpy as np
 from ..audio import Audio, decode
 from ..errors import InvalidSampleError, LimitExceededError
 from ..models import Issue, SampleReport
+from ..progress import Progress
 from .clean import CleanedSample, clean
 from .validate import measure, sample_quality
 
-Progress = Callable[[float, str], None]
 Embedder = Callable[[np.ndarray, int], np.ndarray]
 
 SAME_SPEAKER_MIN = 0.70  # Resemblyzer cosine: same person usually >= 0.75, strangers usually < 0.65

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import os
 import re
 import threading
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -18,18 +15,18 @@ from typing import Any
 import numpy as np
 
 from ...analysis import SpeakerEncoder, cosine, median_f0
-from ...audio import atomic_write, resample, spectrum
+from ...audio import spectrum
 from ...errors import EngineError, ModelFileError
 from ..base import PHONEME_MARKER, EnrollSample, Progress, VoiceModel
 from . import adapters, assets, fast, openvino_runtime
+from .enroll import ADAPTER_PREFIX, EQ_ARRAY, fit_voice
 from .phonemes import Phonemizer
+from .validation import cached_json
 
 SAMPLE_RATE = 24000
 MAX_TOKENS = 510
 VERSION = "kokoro-82m-v1.0-int8/3"  # /3: a spectral correction per voice; /2: AdaIN adapters, pitch scale
 SUPPORTED_VERSIONS = (VERSION, "kokoro-82m-v1.0-int8/2", "kokoro-82m-v1.0-int8/1")
-EQ_ARRAY = "eq_db"  # voice-model array: the voice's spectral correction, dB per bin of audio.spectrum
-ADAPTER_PREFIX = "adain."  # voice-model arrays holding AdaIN bias offsets, one per decoder layer
 
 # Sentences each stock voice speaks once so it can be compared with a person's samples.
 REFERENCE_SENTENCES = (
@@ -42,26 +39,6 @@ PITCH_WEIGHT = 0.02  # similarity points per semitone of pitch difference
 # time (less like the speaker: see bench/clone_quality.py); thorough: minutes; nearest-stock: no fit.
 # "adapters" is the old name of what "fast" now does.
 FIT_MODES = ("fast", "style", "adapters", "thorough", "nearest-stock")
-# Two sentences, judged together: on one sentence of eighteen words, Whisper mishearing three words
-# of a good fit sent it back to a stranger (issue 21).
-VALIDATION_SENTENCE = (
-    "We should be there by six, unless the traffic is terrible again, so keep the soup warm for us. "
-    "The old keeper climbed the narrow stairs each evening, carrying a lamp and a book of poems."
-)
-# A fit may cost at most this much intelligibility (Whisper word error rate on the validation
-# sentences, over the start voice's): about four words of thirty-five.
-WER_TOLERANCE = 0.12
-# When neither of the fit's own points passes, points this far from the start voice toward the fit
-# are tried in turn: a voice partly like the speaker instead of a stranger.
-BLEND_SHARES = (0.6, 0.35)
-# Median speaking pitch of adults: men about 85-155 Hz, women about 165-255 Hz.
-FEMALE_FROM_HZ = 160.0
-MALE_BELOW_HZ = 150.0
-# What follows the fit (validation, the pitch scale, the EQ: syntheses, Whisper, embeddings), and
-# the shortest fit worth running when an enrollment deadline is tight.
-# 3.4-5.3 s measured; the fit's earlier point (~2.4 s more) is only scored when the end point fails
-VALIDATION_SECONDS = 5.5
-MIN_FIT_SECONDS = 30.0
 
 
 class KokoroEngine:
@@ -263,7 +240,7 @@ class KokoroEngine:
                 }
             return voices
 
-        return _cached_json(self.cache_dir / "kokoro-stock-profiles.json", key, profiles)
+        return cached_json(self.cache_dir / "kokoro-stock-profiles.json", key, profiles)
 
     def enroll(
         self,
@@ -283,7 +260,7 @@ class KokoroEngine:
         if mode == "nearest-stock" or not any(s.transcript for s in samples):
             return self._nearest_stock(samples, progress=progress)
         try:
-            return self._fit(samples, mode, progress, deadline)
+            return fit_voice(self, samples, mode, progress, deadline)
         finally:
             give_back_freed_memory()
 
@@ -295,138 +272,6 @@ class KokoroEngine:
 
                 self._torch_model = load_torch_model(str(self.model_path))
             return self._torch_model
-
-    def _fit(
-        self, samples: Sequence[EnrollSample], mode: str, progress: Progress | None, deadline: float | None = None
-    ) -> VoiceModel:
-        """Teacher-forced fit of the 256 style values to the samples, validated before it is kept.
-
-        Validation: two sentences none of the samples contains are spoken with the start voice and
-        with the fitted one; the fitted voice must sound more like the samples (speaker embedding) and
-        stay as intelligible (Whisper, within ``WER_TOLERANCE``). Failing that, the fit's earlier point
-        and then blends toward the start voice (``BLEND_SHARES``) are tried, so that a fit which moved
-        a long way is not thrown away whole; only when none passes is the start voice kept, and the
-        model says so. A pitch scale that costs words is dropped before the fit is judged. The
-        embedding is Resemblyzer's, which the fit's loss also uses, so that half of the check is a
-        sanity check; the words are the independent half.
-        """
-        from . import fit
-
-        def report(fraction: float, message: str) -> None:
-            if progress:
-                progress(fraction, message)
-
-        report(0.02, "loading the fitting model")
-        model = self.torch_model()
-        target = np.mean([s.embedding for s in samples], axis=0)
-        target /= np.linalg.norm(target) + 1e-9
-        pairs = [(s.audio, self.phonemize(s.transcript)) for s in samples if s.transcript]
-        sample_f0s = [median_f0(s.audio, s.sample_rate) for s in samples]
-        voiced = [f for f in sample_f0s if f > 0]
-        starts = {k: v[:, None, :] for k, v in start_voices(self._stock, float(np.median(voiced or [0]))).items()}
-        start_name, start = fit.choose_start_style(model, pairs, starts)
-        check = _Validation(self, target)
-        # the start voice's score is cached per machine; measured here, before the fit's budget is set,
-        # its first measurement (~2 s) cannot push the enrollment past the deadline
-        sim_start, wer_start = check.stock(start_name)
-        budget: float | str = "default"
-        if deadline is not None and mode != "thorough":
-            left = deadline - time.perf_counter() - VALIDATION_SECONDS
-            budget = float(np.clip(left, MIN_FIT_SECONDS, fit.FAST.time_budget_s or 0.0))
-        with self._fit_lock:  # one fit at a time: each takes both cores and ~3 GB
-            style, metrics = fit.fit_style(
-                model,
-                pairs,
-                start,
-                mode=mode,
-                progress=lambda f, m: report(0.05 + 0.85 * f, m),
-                synthesize=self._synthesize_with_durations,
-                speaker=(SpeakerEncoder.load().module, target),
-                time_budget_s=budget,
-            )
-        report(0.92, "validating the fitted voice")
-
-        def as_table(row: np.ndarray) -> np.ndarray:  # one fitted row for every token length
-            return np.repeat(np.asarray(row, np.float32)[None, :], len(self._stock[start_name]), axis=0)
-
-        adapter = metrics.get("adapter") or {}
-        fitted = check.speak(as_table(style), adapter)
-        f0_scale = pitch_correction(sample_f0s, median_f0(fitted, SAMPLE_RATE))
-        spoken = check.speak(as_table(style), adapter, f0_scale) if f0_scale != 1.0 else fitted
-        sim_fit, wer_fit = check.score(spoken)
-        if f0_scale != 1.0 and wer_fit > wer_start + WER_TOLERANCE:
-            # a large pitch move can blur words; the fit without it may still be worth keeping
-            f0_scale, spoken = 1.0, fitted
-            sim_fit, wer_fit = check.score(fitted)
-        end = _Point("end", 1.0, 0, as_table(style), adapter, spoken, sim_fit, wer_fit)
-        fallback = metrics.get("fallback")
-        earlier = (
-            _Point("earlier", 1.0, int(fallback["step"]), as_table(fallback["style"]), fallback["adapter"] or {})
-            if fallback is not None
-            else None
-        )
-        blends = [
-            _Point(f"blend {share:g}", share, 0, as_table(start + share * (style - start)), _scaled(adapter, share))
-            for share in BLEND_SHARES
-        ]
-        chosen, tried = _first_passing(check, [end, earlier, *blends], sim_start, wer_start + WER_TOLERANCE)
-        kept = chosen is not None
-        if chosen is not None and chosen is not end:
-            f0_scale = 1.0  # the pitch scale was measured on the end point
-        fallback_step = chosen.step if chosen is not None else 0
-        share = chosen.share if chosen is not None else 0.0
-        sim_end, wer_end = end.similarity, end.wer
-        table_fit = end.table
-        if chosen is not None:
-            table_fit, adapter, spoken = chosen.table, chosen.adapter, chosen.spoken
-            sim_fit, wer_fit = chosen.similarity, chosen.wer
-        sim_back = wer_back = -1.0  # -1: the earlier point was not scored
-        if earlier is not None and any(p is earlier for p in tried):
-            sim_back, wer_back = earlier.similarity, earlier.wer
-        report(0.96, "matching the voice's tone")
-        if not kept:
-            spoken = check.speak(self._stock[start_name])
-        recordings = [resample(s.audio, s.sample_rate, SAMPLE_RATE) for s in samples]
-        eq, sim_eq, wer_eq = check.spectral_correction(recordings, spoken, wer_start + WER_TOLERANCE)
-        report(1.0, "voice fitted" if kept else "fit rejected; keeping the start voice")
-        summary = {
-            "validation_similarity": round(sim_fit if kept else sim_start, 4),
-            "start_similarity": round(sim_start, 4),
-            "fitted_similarity": round(sim_fit, 4),
-            "start_wer": round(wer_start, 3),
-            "fitted_wer": round(wer_fit, 3),
-            "fit_seconds": round(float(metrics.get("seconds", 0.0)), 1),
-            "timbre_steps": float(metrics.get("timbre_steps", 0)),
-            "fallback_step": float(fallback_step),
-            "fit_share": share,
-            "points_tried": float(len(tried)),
-            "end_similarity": round(sim_end, 4),
-            "end_wer": round(wer_end, 3),
-            "earlier_similarity": round(sim_back, 4),
-            "earlier_wer": round(wer_back, 3),
-            "fit_logmel_start": round(float(metrics.get("val_logmel_start", 0.0)), 3),
-            "fit_logmel_end": round(float(metrics.get("val_logmel_end", 0.0)), 3),
-            "f0_scale": f0_scale,
-            "adapter_rms": round(float(metrics.get("adapter_rms", 0.0)), 4),
-            "eq_applied": eq is not None,
-            "eq_similarity": round(sim_eq, 4),
-            "eq_wer": round(wer_eq, 3),
-            "eq_range_db": round(float(np.ptp(eq)), 1) if eq is not None else 0.0,
-        }
-        params = {"start_voice": start_name, "mode": mode, "fit_kept": kept, "fit_share": share}
-        extra = {EQ_ARRAY: eq} if eq is not None else {}
-        if not kept:
-            return VoiceModel(
-                self.name,
-                self.version,
-                "nearest-stock",
-                {"style": self._stock[start_name].copy(), **extra},
-                params,
-                summary,
-            )
-        arrays = {"style": table_fit, **{ADAPTER_PREFIX + k: v for k, v in adapter.items()}, **extra}
-        method = f"fitted-{'adapter' if adapter else 'style'}-{'thorough' if mode == 'thorough' else 'fast'}"
-        return VoiceModel(self.name, self.version, method, arrays, {**params, "f0_scale": f0_scale}, summary)
 
     def _nearest_stock(self, samples: Sequence[EnrollSample], *, progress: Progress | None = None) -> VoiceModel:
         """Pick the stock voice nearest to the samples by speaker embedding and pitch.
@@ -464,111 +309,6 @@ class KokoroEngine:
         )
 
 
-@dataclass(eq=False)
-class _Point:
-    """A voice validation may keep: the fit's end point, its earlier point, or a blend toward the start."""
-
-    label: str
-    share: float  # how far from the start voice toward the fit: 1 for the fit's own points
-    step: int  # the fit's update count at an earlier point, 0 otherwise
-    table: np.ndarray
-    adapter: dict[str, np.ndarray]
-    spoken: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # empty: not yet spoken
-    similarity: float = -1.0
-    wer: float = -1.0
-
-
-def _scaled(adapter: dict[str, np.ndarray], share: float) -> dict[str, np.ndarray]:
-    return {k: (share * v).astype(np.float32) for k, v in adapter.items()}
-
-
-def _first_passing(
-    check: _Validation, points: Sequence[_Point | None], min_similarity: float, max_wer: float
-) -> tuple[_Point | None, list[_Point]]:
-    """The first point, in the order given, that sounds more like the samples than the start voice
-    and keeps the words; and every point scored on the way (a point already spoken is not again)."""
-    tried = []
-    for point in points:
-        if point is None:
-            continue
-        if not point.spoken.size:
-            point.spoken = check.speak(point.table, point.adapter)
-            point.similarity, point.wer = check.score(point.spoken)
-        tried.append(point)
-        if point.similarity >= min_similarity and point.wer <= max_wer:
-            return point, tried
-    return None, tried
-
-
-class _Validation:
-    """The validation sentence spoken with a style table, scored as (similarity to the samples, WER)."""
-
-    def __init__(self, engine: KokoroEngine, target: np.ndarray) -> None:
-        self.engine, self.target = engine, target
-        self.encoder = SpeakerEncoder.load()
-        self.phonemes = engine.phonemize(VALIDATION_SENTENCE)
-
-    def speak(self, table: np.ndarray, adapter: dict | None = None, f0_scale: float = 1.0) -> np.ndarray:
-        return self.engine.synthesize_phonemes(table, self.phonemes, f0_scale=f0_scale, adapter=adapter)
-
-    def _measure(self, audio: np.ndarray) -> tuple[np.ndarray, float]:
-        from ...analysis.transcribe import transcribe, word_error_rate
-
-        wer = word_error_rate(VALIDATION_SENTENCE, transcribe(audio, SAMPLE_RATE))
-        return self.encoder.embed(audio, SAMPLE_RATE), wer
-
-    def score(self, audio: np.ndarray) -> tuple[float, float]:
-        embedding, wer = self._measure(audio)
-        return cosine(self.target, embedding), wer
-
-    def spectral_correction(
-        self, samples: Sequence[np.ndarray], spoken: np.ndarray, max_wer: float
-    ) -> tuple[np.ndarray | None, float, float]:
-        """An EQ toward the samples' long-term spectrum, kept only if the words survive it.
-
-        ``spoken`` is the voice's validation sentence. Returns (gain per bin or None, similarity and
-        WER of ``spoken`` through the EQ). The similarity is reported, not used: measured on the very
-        sentence the EQ was built from, it proves nothing; ``bench/clone_quality.py`` measures the EQ
-        on other sentences with two speaker encoders.
-        """
-        target = np.mean([spectrum.ltas(a) for a in samples], axis=0)
-        fmax = spectrum.shared_bandwidth_hz(samples, SAMPLE_RATE)
-        eq = spectrum.correction_db(target, spectrum.ltas(spoken), SAMPLE_RATE, fmax=fmax)
-        sim, wer = self.score(spectrum.apply_fir(spoken, spectrum.correction_fir(eq)))
-        if wer > max_wer:
-            return None, sim, wer
-        return eq, sim, wer
-
-    def stock(self, name: str) -> tuple[float, float]:
-        """Score of a stock voice; its embedding and WER depend only on the voice, so they are cached."""
-        key = hashlib.sha256(
-            f"{assets.expected_sha256()}|{name}|{VALIDATION_SENTENCE}|{VERSION}|{self.engine.runtime_id}".encode()
-        ).hexdigest()
-
-        def measure() -> dict:
-            embedding, wer = self._measure(self.speak(self.engine._stock[name]))
-            return {"embedding": embedding.tolist(), "wer": wer}
-
-        # one file per machine, beside the assembled model: it depends on the model, the voice and the runtime
-        folder = self.engine.model_path.parent
-        cached = _cached_json(folder / f"kokoro-validation-{key[:24]}.json", key, measure)
-        return cosine(self.target, np.asarray(cached["embedding"], np.float32)), float(cached["wer"])
-
-
-def _cached_json(path: Path, key: str, compute: Callable[[], Any]) -> Any:
-    """``compute()`` kept as JSON at ``path``; computed again when ``key`` changed or the file is unreadable."""
-    try:
-        cached = json.loads(path.read_text())
-        if cached.get("key") == key:
-            return cached["value"]
-    except (OSError, ValueError, KeyError, AttributeError):
-        pass
-    value = compute()
-    payload = json.dumps({"key": key, "value": value})
-    atomic_write(path, lambda tmp: Path(tmp).write_text(payload))
-    return value
-
-
 def give_back_freed_memory() -> None:
     """Return the heap a fit freed to the system.
 
@@ -588,38 +328,6 @@ def give_back_freed_memory() -> None:
             libc.malloc_trim(0)
     except OSError:
         pass
-
-
-def start_voices(stock: dict[str, np.ndarray], f0_hz: float) -> dict[str, np.ndarray]:
-    """The stock voices a fit may start from: those of the speaker's gender as told by pitch.
-
-    A start voice of the other gender must be pulled across the whole pitch and formant range by a
-    one-minute fit (a 172 Hz woman's fit started from the one male voice). Stock names carry the
-    gender in their second letter (``jf_``, ``jm_``); between the two bounds both are allowed.
-    """
-    if f0_hz >= FEMALE_FROM_HZ:
-        wanted = "f"
-    elif 0 < f0_hz < MALE_BELOW_HZ:
-        wanted = "m"
-    else:
-        return stock
-    chosen = {k: v for k, v in stock.items() if k[1:2] == wanted}
-    return chosen or stock
-
-
-def pitch_correction(sample_f0s: Sequence[float], fitted_f0: float, limit: float = 0.18) -> float:
-    """Scale for the fitted voice's predicted pitch so its median matches the person's samples.
-
-    A one-minute prosody fit leaves the pitch a few percent off (measured 4-6 % on dev speakers);
-    a difference under 1.5 % is left alone, and the scale never exceeds ±18 % (about 3 semitones).
-    """
-    voiced = [f for f in sample_f0s if f > 0]
-    if not voiced or fitted_f0 <= 0:
-        return 1.0
-    ratio = float(np.median(voiced)) / fitted_f0
-    if abs(math.log(ratio)) < math.log(1.015):
-        return 1.0
-    return round(float(np.clip(ratio, 1 / (1 + limit), 1 + limit)), 4)
 
 
 def voice_adapter(voice: VoiceModel) -> dict[str, np.ndarray] | None:
