@@ -1,7 +1,7 @@
 """Synthesis speed of the engine's runtimes, all measured in the same run on the same sentences:
 onnxruntime's defaults on the shipped int8 model (baseline), the engine on onnxruntime (the int8
 graph, tuned session), the engine on OpenVINO (int8 and bf16 decoder; the default wherever OpenVINO runs),
-and the opt-in static-int8 variants (REALVOICE_KOKORO_FAST=c1|rb).
+and the opt-in static-int8 variants (REALVOICE_KOKORO_STATIC_INT8=c1|rb).
 
 Prints real-time factor (synthesis seconds / audio seconds; lower is faster), warm, median of N, and
 each runtime's log-mel L1 distance to the onnxruntime engine's output (0 = identical; the decoder
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from realvoice.engines.kokoro import KokoroEngine, adapters, assets, fast, openvino_runtime
+from realvoice.engines.kokoro import KokoroEngine, adapters, assets, openvino_runtime, static_int8
 
 SENTENCES = {
     "short (~2 s)": "Thanks for watching, see you soon.",
@@ -77,7 +77,7 @@ def main() -> None:
     opts.log_severity_level = 3
     source = adapters.adapter_model_path(reference.model_path)
     for name in args.variants:
-        path = fast.fast_model_path(source, f"{assets.expected_sha256()}|{adapters.FORMAT}", selection=name)
+        path = static_int8.model_path(source, f"{assets.expected_sha256()}|{adapters.FORMAT}", selection=name)
         session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         runs[name] = lambda ph, session=session: session.run(None, feed(ph))[0].reshape(-1)
 
@@ -105,7 +105,8 @@ def main() -> None:
         + ", ".join(f"{name} {statistics.mean(v):.3f} ({base / statistics.mean(v):.2f}x)" for name, v in totals.items())
     )
     print("defaults: onnxruntime's default session on the shipped int8 model (baseline); onnxruntime / openvino:")
-    print("the engine on each runtime; c1 / rb: static-int8 vocoder convolutions, opt-in with REALVOICE_KOKORO_FAST")
+    print("the engine on each runtime; c1 / rb: static-int8 vocoder convolutions")
+    print("(opt-in with REALVOICE_KOKORO_STATIC_INT8)")
 
 
 if __name__ == "__main__":

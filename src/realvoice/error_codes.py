@@ -52,7 +52,7 @@ ERROR_CODES: dict[str, str] = {
     "no_samples": "a voice was asked for with no samples",
     "bad_fit_mode": "an unknown fit mode",
     "bad_runtime": "an unknown Kokoro runtime",
-    "bad_fast_variant": "an unknown static-int8 graph variant",
+    "bad_static_int8_variant": "an unknown static-int8 graph variant",
     # decoding an upload
     "unreadable": "the file cannot be read, or is too small to hold audio",
     "empty_file": "the file is empty",

@@ -120,9 +120,8 @@ class RealVoiceCloningService:
     def engine(self) -> Engine:
         with self._engine_lock:
             if self._engine is None:
-                self._engine = get_engine(
-                    self.settings.engine, self.settings.cache_dir, self.settings.threads, self.settings.fit_mode
-                )
+                s = self.settings
+                self._engine = get_engine(s.engine, s.cache_dir, s.threads, s.fit_mode, settings=s)
             return self._engine
 
     def _row(self, voice_id: str, user_id: str) -> VoiceRow:

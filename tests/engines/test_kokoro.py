@@ -91,18 +91,18 @@ def test_pitch_correction_matches_the_samples_within_limits():
 
 
 @pytest.mark.slow
-def test_opt_in_fast_variant_keeps_durations_and_sound(engine, tmp_path):
+def test_opt_in_static_int8_variant_keeps_durations_and_sound(engine, tmp_path):
     import librosa
     import onnxruntime as ort
 
-    from realvoice.engines.kokoro import adapters, fast
+    from realvoice.engines.kokoro import adapters, static_int8
     from realvoice.errors import EngineError
 
     source = adapters.adapter_model_path(engine.model_path)
-    path = fast.fast_model_path(source, f"test|{assets.expected_sha256()}", selection="c1")
-    assert fast.fast_model_path(source, f"test|{assets.expected_sha256()}", selection="c1") == path  # cached
+    path = static_int8.model_path(source, f"test|{assets.expected_sha256()}", selection="c1")
+    assert static_int8.model_path(source, f"test|{assets.expected_sha256()}", selection="c1") == path  # cached
     with pytest.raises(EngineError):
-        fast.fast_model_path(source, "x", selection="nope")
+        static_int8.model_path(source, "x", selection="nope")
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
     quick = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])

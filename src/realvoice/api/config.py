@@ -19,6 +19,6 @@ class ApiSettings(BaseSettings):
     render_wait_s: float = 30.0  # longest wait in that line before the same 503
     max_voice_upload_bytes: int = 500 * 1024 * 1024  # all the files of one voice together
     max_json_bytes: int = 256 * 1024  # request bodies that are not uploads
-    preview_cache: bool = True
+    preview_cache: bool = True  # keep each voice's preview once rendered
     sse_interval_s: float = 0.5  # how often the events stream looks at a job
-    sse_keepalive_s: float = 15.0
+    sse_keepalive_s: float = 15.0  # a comment line on an idle events stream, so proxies keep it open

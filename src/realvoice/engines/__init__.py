@@ -3,12 +3,12 @@
 from .base import Engine, EnrollSample, VoiceModel
 
 
-def get_engine(name: str, cache_dir, threads: int = 0, fit_mode: str = "fast") -> Engine:
+def get_engine(name: str, cache_dir, threads: int = 0, fit_mode: str = "fast", settings=None) -> Engine:
     """The engine named in settings, loaded once per process by its own ``load``."""
     if name == "kokoro":
         from .kokoro import KokoroEngine
 
-        return KokoroEngine.load(cache_dir, threads=threads, fit_mode=fit_mode)
+        return KokoroEngine.load(cache_dir, threads=threads, fit_mode=fit_mode, settings=settings)
     from ..errors import EngineError
 
     raise EngineError(f"unknown engine {name!r}; available: kokoro")

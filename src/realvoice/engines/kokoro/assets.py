@@ -25,12 +25,12 @@ def expected_sha256() -> str:
     return (_data() / "model.sha256").read_text().strip()
 
 
-def shared_cache() -> Path:
-    """Where built models live: one copy per machine, shared by every home (``REALVOICE_MODEL_CACHE``
-    overrides). Files there are named by content hash, so sharing is safe."""
+def shared_cache(folder: Path | None = None) -> Path:
+    """Where built models live: one copy per machine, shared by every home (``folder``, the setting
+    ``model_cache``, overrides). Files there are named by content hash, so sharing is safe."""
     from platformdirs import user_cache_dir
 
-    return Path(os.environ.get("REALVOICE_MODEL_CACHE") or user_cache_dir("realvoice", appauthor=False))
+    return Path(folder or user_cache_dir("realvoice", appauthor=False))
 
 
 def model_path(cache_dir: Path) -> Path:

@@ -16,9 +16,10 @@ import numpy as np
 
 from ...analysis import SpeakerEncoder, cosine, median_f0
 from ...audio import spectrum
+from ...config import Settings
 from ...errors import EngineError, ModelFileError
 from ..base import PHONEME_MARKER, EnrollSample, Progress, VoiceModel
-from . import adapters, assets, fast, openvino_runtime
+from . import adapters, assets, openvino_runtime, static_int8
 from .enroll import ADAPTER_PREFIX, EQ_ARRAY, fit_voice
 from .phonemes import Phonemizer
 from .validation import cached_json
@@ -51,20 +52,29 @@ class KokoroEngine:
     _instances: dict[str, KokoroEngine] = {}
     _lock = threading.Lock()
 
-    def __init__(self, cache_dir: Path, threads: int = 0, fit_mode: str = "fast", runtime: str | None = None) -> None:
-        """``runtime``: "auto" (the default, or ``REALVOICE_KOKORO_RUNTIME``), "openvino" or "onnxruntime"."""
+    def __init__(
+        self,
+        cache_dir: Path,
+        threads: int = 0,
+        fit_mode: str = "fast",
+        runtime: str | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        """``runtime``: "auto", "openvino" or "onnxruntime" (None: the setting ``kokoro_runtime``); the
+        model cache and static-int8 variant come from ``settings`` (None: the environment's)."""
         import onnxruntime as ort
 
+        settings = settings or Settings()
         self.cache_dir = Path(cache_dir)
-        self.model_path = assets.model_path(assets.shared_cache())
+        self.model_path = assets.model_path(assets.shared_cache(settings.model_cache))
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or os.cpu_count() or 1
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.log_severity_level = 3  # the exposed adapter inputs make onnxruntime warn once per input
-        fast_variant = os.environ.get("REALVOICE_KOKORO_FAST", "")
-        asked = runtime or os.environ.get("REALVOICE_KOKORO_RUNTIME", "auto")
-        self.runtime, self.runtime_note = _choose_runtime(asked, fast_variant)
+        variant = settings.kokoro_static_int8
+        asked = runtime or settings.kokoro_runtime
+        self.runtime, self.runtime_note = _choose_runtime(asked, variant)
         self._session: Any = None
         self._openvino: openvino_runtime.OpenVinoKokoro | None = None
         try:
@@ -80,10 +90,10 @@ class KokoroEngine:
                         raise
                     self.runtime, self.runtime_note = "onnxruntime", f"OpenVINO could not open the decoder: {exc}"
             if self._openvino is None:
-                if fast_variant:
+                if variant:
                     # opt-in static int8 vocoder convolutions: faster, but fitted voices lose some identity
-                    self.session_path = fast.fast_model_path(
-                        self.session_path, key, threads=threads, selection=fast_variant
+                    self.session_path = static_int8.model_path(
+                        self.session_path, key, threads=threads, selection=variant
                     )
                 self._session = ort.InferenceSession(str(self.session_path), opts, providers=["CPUExecutionProvider"])
         except Exception as exc:
@@ -99,12 +109,21 @@ class KokoroEngine:
 
     @classmethod
     def load(
-        cls, cache_dir: Path, *, threads: int = 0, fit_mode: str = "fast", runtime: str | None = None
+        cls,
+        cache_dir: Path,
+        *,
+        threads: int = 0,
+        fit_mode: str = "fast",
+        runtime: str | None = None,
+        settings: Settings | None = None,
     ) -> KokoroEngine:
-        key = f"{Path(cache_dir).resolve()}|{fit_mode}|{runtime}"
+        settings = settings or Settings()
+        runtime = runtime or settings.kokoro_runtime
+        parts = (Path(cache_dir).resolve(), fit_mode, runtime, settings.model_cache, settings.kokoro_static_int8)
+        key = "|".join(map(str, parts))
         with cls._lock:
             if key not in cls._instances:
-                cls._instances[key] = cls(Path(cache_dir), threads, fit_mode, runtime)
+                cls._instances[key] = cls(Path(cache_dir), threads, fit_mode, runtime, settings)
             return cls._instances[key]
 
     @property
@@ -339,7 +358,7 @@ def voice_adapter(voice: VoiceModel) -> dict[str, np.ndarray] | None:
 RUNTIMES = ("auto", "openvino", "onnxruntime")
 
 
-def _choose_runtime(asked: str, fast_variant: str) -> tuple[str, str]:
+def _choose_runtime(asked: str, variant: str) -> tuple[str, str]:
     """The runtime to use and why. ``auto``: the OpenVINO decoder (int8 and bf16 convolutions) where
     OpenVINO's CPU device runs, else onnxruntime's int8 graph (also whenever an opt-in static-int8
     variant is asked for: those are onnxruntime graphs)."""
@@ -347,8 +366,8 @@ def _choose_runtime(asked: str, fast_variant: str) -> tuple[str, str]:
         raise EngineError(f"unknown Kokoro runtime {asked!r}; choose from {', '.join(RUNTIMES)}", code="bad_runtime")
     if asked == "onnxruntime":
         return "onnxruntime", "asked for"
-    if fast_variant:
-        return "onnxruntime", f"the static-int8 variant {fast_variant!r} is an onnxruntime graph"
+    if variant:
+        return "onnxruntime", f"the static-int8 variant {variant!r} is an onnxruntime graph"
     reason = openvino_runtime.unavailable_reason()
     if reason is None:
         if openvino_runtime.has_bf16_units():

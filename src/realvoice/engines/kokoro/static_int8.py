@@ -8,7 +8,7 @@ activations uint8 per tensor (min/max over four fixed sentences), weights int8 s
 output channel, bias int32. Everything else (text side, duration/F0 predictor, sine source, iSTFT,
 conv_post) is the source graph, so durations are identical.
 
-Opt-in (``REALVOICE_KOKORO_FAST=rb`` or ``c1``), because fitted voices lose identity with it.
+Opt-in (``REALVOICE_KOKORO_STATIC_INT8=rb`` or ``c1``), because fitted voices lose identity with it.
 Measured on a loaded 2-core machine, ratios to the int8 session in the same run: ``rb`` (48 convs)
 0.61-0.67x the time, but on three fitted voices log-mel L1 0.40-0.49 against the int8 output and
 Resemblyzer identity 0.51 -> 0.37 (stock voices: L1 0.25); ``c1`` (the 24 dilated convs only)
@@ -233,7 +233,7 @@ def _to_qdq(model, convs, ranges):
 _build_lock = threading.Lock()
 
 
-def fast_model_path(source: Path, key: str, *, threads: int = 0, selection: str = "rb") -> Path:
+def model_path(source: Path, key: str, *, threads: int = 0, selection: str = "rb") -> Path:
     """Build (once) the static-int8 vocoder variant of ``source`` next to it; return its path.
 
     ``key`` identifies the source's content (its hash and any rewrite already applied); it and the
@@ -243,7 +243,8 @@ def fast_model_path(source: Path, key: str, *, threads: int = 0, selection: str 
 
     if selection not in SELECTIONS:
         raise EngineError(
-            f"unknown fast variant {selection!r}; choose from {', '.join(SELECTIONS)}", code="bad_fast_variant"
+            f"unknown static-int8 variant {selection!r}; choose from {', '.join(SELECTIONS)}",
+            code="bad_static_int8_variant",
         )
     digest = hashlib.sha256(f"{key}|{RECIPE}|{selection}".encode()).hexdigest()[:16]
     out = Path(source).parent / f"kokoro-fast-{selection}-{digest}.onnx"
