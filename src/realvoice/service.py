@@ -8,7 +8,6 @@ import re
 import shutil
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,8 +20,7 @@ from .analysis import (
 )
 from .analysis.fingerprint import sample_hash
 from .analysis.plots import voice_report_png
-from .audio import atomic_sound_file, write_wav
-from .audio.io import check_output_format
+from .audio import write_wav
 from .config import Settings
 from .consent import ConsentRecording, Heard, check_statement
 from .consent.hear import hear_recording
@@ -46,9 +44,6 @@ from .errors import (
     RealVoiceError,
     VoiceNotFoundError,
 )
-from .mix import add_background_music, apply_effects, limit_true_peak, normalize, parse_effects
-from .mix.level import Leveller
-from .mix.master import encode_within_ceiling
 from .models import (
     CloneResult,
     ConsentChallenge,
@@ -59,17 +54,18 @@ from .models import (
     VoiceDetail,
     VoiceSummary,
 )
-from .pipeline import Chunk, check_controls, prepare_text, quick_start, speak_sentences, stream_speech
+from .pipeline import Chunk
 from .progress import Progress
-from .provenance import Stamp
-from .store import ConsentRow, Database, FileBlobStore, JobRow, PronunciationRow, SampleRow, VoiceRow
+from .renderer import Controls, Resolve, SpeakingVoice, SpeechRenderer
+from .store import ConsentRow, Database, FileBlobStore, JobRow, SampleRow, VoiceRow
 from .store.blobs import check_id, new_id
 from .store.consent import ConsentChallenges
 from .store.janitor import sweep_abandoned
 from .store.leases import Lease, Leases
+from .store.lexicon import LexiconStore
 from .streaming import SpeechStream
-from .text import check_entry
 from .verdict import STOCK_METHOD
+from .voice_cache import VoiceModels
 
 _USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 MODEL_FILE = "voice.rvm.npz"
@@ -110,8 +106,9 @@ class RealVoiceCloningService:
         self._job_leases: dict[str, Lease] = {}
         self._engine = engine
         self._engine_lock = threading.Lock()
-        self._voices: OrderedDict[str, VoiceModel] = OrderedDict()
-        self._voices_lock = threading.Lock()  # requests in several threads share the cache
+        self._voices = VoiceModels()
+        self.lexicon = LexiconStore(self.db)
+        self.speech = SpeechRenderer(self.settings, lambda: self.engine)
         self.consent_challenges = ConsentChallenges(self.db, self.settings.consent_code_seconds)
 
     # --- shared pieces -----------------------------------------------------------------------
@@ -140,17 +137,7 @@ class RealVoiceCloningService:
 
     def _voice_model(self, row: VoiceRow) -> VoiceModel:
         """The voice's loaded model, from a small least-recently-used cache."""
-        with self._voices_lock:
-            model = self._voices.get(row.id)
-            if model is not None:
-                self._voices.move_to_end(row.id)
-                return model
-        model = self.engine.load_voice(self.blobs.voice_dir(row.id) / row.model_file)
-        with self._voices_lock:
-            self._voices[row.id] = model
-            while len(self._voices) > 32:
-                self._voices.popitem(last=False)
-        return model
+        return self._voices.get(row.id, lambda: self.engine.load_voice(self.blobs.voice_dir(row.id) / row.model_file))
 
     def _job(self, user_id: str, kind: str) -> tuple[str, Progress]:
         job_id = new_id()
@@ -506,8 +493,7 @@ class RealVoiceCloningService:
             if obj is not None:
                 s.delete(obj)
         self.blobs.discard(row.id)
-        with self._voices_lock:
-            self._voices.pop(row.id, None)
+        self._voices.forget(row.id)
         (self.settings.home / "previews" / f"{row.id}.wav").unlink(missing_ok=True)  # made by the API or CLI
         self._delete_jobs_of(user_id, row.id)
         return True
@@ -524,39 +510,24 @@ class RealVoiceCloningService:
 
     def set_pronunciation(self, user_id: str, word: str, say_as: str) -> None:
         """Teach the user's voices a word: a respelling ("win") or phonemes between slashes ("/ŋwˈɪn/")."""
-        check_user(user_id)
-        word, say_as = check_entry(word, say_as)
-        with self.db.session() as s:
-            row = s.scalar(
-                select(PronunciationRow).where(
-                    PronunciationRow.user_id == user_id, PronunciationRow.word == word.lower()
-                )
-            )
-            if row is None:
-                s.add(PronunciationRow(user_id=user_id, word=word.lower(), say_as=say_as))
-            else:
-                row.say_as = say_as
+        self.lexicon.set(check_user(user_id), word, say_as)
 
     def get_pronunciations(self, user_id: str) -> dict[str, str]:
-        check_user(user_id)
-        with self.db.session() as s:
-            rows = s.scalars(select(PronunciationRow).where(PronunciationRow.user_id == user_id)).all()
-            return {r.word: r.say_as for r in rows}
+        return self.lexicon.words(check_user(user_id))
 
     def delete_pronunciation(self, user_id: str, word: str) -> bool:
-        check_user(user_id)
-        with self.db.session() as s:
-            row = s.scalar(
-                select(PronunciationRow).where(
-                    PronunciationRow.user_id == user_id, PronunciationRow.word == (word or "").strip().lower()
-                )
-            )
-            if row is None:
-                return False
-            s.delete(row)
-            return True
+        return self.lexicon.delete(check_user(user_id), word)
 
     # --- speaking ------------------------------------------------------------------------------
+
+    def _speaking(self, voice_id: str, user_id: str) -> Resolve:
+        """The user's voice with its model and the user's dictionary, resolved when the renderer asks."""
+
+        def resolve() -> SpeakingVoice:
+            row = self._row(voice_id, user_id)
+            return SpeakingVoice(row.id, self._voice_model(row), self.get_pronunciations(user_id))
+
+        return resolve
 
     def stream_user_speech(
         self,
@@ -573,20 +544,9 @@ class RealVoiceCloningService:
     ) -> Iterator[Chunk]:
         """Sentence-by-sentence audio chunks (a generator), for streaming; ``fast_start`` speaks the
         first few words on their own so the first audio arrives sooner."""
-        row = self._row(voice_id, user_id)
-        model = self._voice_model(row)
-        return stream_speech(
-            self.engine,
-            model,
-            text,
-            speed=speed,
-            pause_scale=pause_scale,
-            pitch_semitones=pitch_semitones,
-            max_chars=max_chars or self.settings.max_text_chars,
-            lexicon=self.get_pronunciations(user_id),
-            progress=progress,
-            fast_start=fast_start,
-        )
+        voice = self._speaking(voice_id, user_id)()
+        controls = Controls(speed, pause_scale, pitch_semitones)
+        return self.speech.stream(voice, text, controls, progress=progress, fast_start=fast_start, max_chars=max_chars)
 
     async def stream_user_cloned_speech(
         self, voice_id: str, text: str, user_id: str, **kwargs: Any
@@ -619,45 +579,14 @@ class RealVoiceCloningService:
         Everything is checked before the first sentence is made: a bad request raises here.
         ``background_music`` is False, True (the default bed) or a bed's name; never a path.
         """
-        from .audio.stream import stream_encoder
-        from .mix import BEDS
-        from .mix.music import is_generated_bed
-        from .mix.stream import StreamMusic
-
-        chain = parse_effects(effects)
-        check_controls(speed, pause_scale, pitch_semitones)
-        if isinstance(background_music, str) and background_music.strip().lower() not in (*BEDS, "default"):
-            raise InvalidInputError(
-                f"unknown music {background_music!r}; choose one of {', '.join(BEDS)}", code="bad_music"
-            )
-        row = self._row(voice_id, user_id)
-        sentences = quick_start(prepare_text(text, self.settings.max_text_chars, self.get_pronunciations(user_id)))
-        sr = self.engine.sample_rate
-        stamp = Stamp.for_voice(row.id)
-        encoder = stream_encoder(format, sr, stamp.fields)
-        music = None
-        if background_music:
-            track = self._music(background_music, sr)
-            music = StreamMusic(track, sr, seamless=is_generated_bed(track))
-        chunks = speak_sentences(
-            self.engine,
-            self._voice_model(row),
-            sentences,
-            speed=speed,
-            pause_scale=pause_scale,
-            pitch_semitones=pitch_semitones,
-            progress=progress,
-        )
-        return SpeechStream(
-            chunks,
+        return self.speech.open_stream(
+            self._speaking(voice_id, user_id),
+            text,
+            Controls(speed, pause_scale, pitch_semitones),
             format=format,
-            sample_rate=sr,
-            sentences=len(sentences),
-            encoder=encoder,
-            effects=chain or None,
-            music=music,
-            leveller=None if "normalize" in chain else self._leveller(),
-            mark=lambda audio, rate, passes: stamp.mark(audio, rate, passes=passes),
+            effects=effects,
+            background_music=background_music,
+            progress=progress,
         )
 
     def render(
@@ -678,76 +607,18 @@ class RealVoiceCloningService:
         """Speak ``text`` in the voice, add music and effects, and write the file; never a traceback.
 
         ``max_chars`` raises the text limit for background jobs (``settings.max_job_text_chars``)."""
-        t0 = time.perf_counter()
-        try:
-            chosen, music = self._prepare_render(
-                voice_id, user_id, output_path, speed, pitch_semitones, background_music, effects
-            )
-            chunks = self.stream_user_speech(
-                voice_id,
-                text,
-                user_id,
-                speed=speed,
-                pause_scale=pause_scale,
-                pitch_semitones=pitch_semitones,
-                progress=progress,
-                fast_start=False,  # a file has no first-audio wait; keep the first sentence whole
-                max_chars=max_chars,
-            )
-            sr = self.engine.sample_rate
-            path = Path(output_path) if output_path else self._output_path(user_id)
-            lead = np.zeros(int(0.1 * sr), np.float32)
-            stamp = Stamp.for_voice(voice_id)
-            if not chosen and music is None and path.suffix.lower() in (".wav", ".flac"):
-                # Plain speech goes straight to disk sentence by sentence: memory stays one sentence deep.
-                level = self._leveller()
-                with atomic_sound_file(path, sr, stamp.fields) as out:
-                    out.write(lead)
-                    frames = len(lead)
-                    for c in chunks:
-                        out.write(np.clip(level(stamp.mark(c.audio, sr)), -1.0, 1.0))
-                        frames += len(c.audio)
-                duration = speech_s = frames / sr
-                synth_s = time.perf_counter() - t0
-            else:
-                audio = np.concatenate([lead] + [c.audio for c in chunks])
-                speech_s = len(audio) / sr
-                synth_s = time.perf_counter() - t0
-                if chosen:
-                    audio = apply_effects(audio, sr, chosen)
-                if music is not None:
-                    audio = add_background_music(audio, sr, music)
-                # before the loudness stage, so its ceiling holds; a music bed masks one pass, so it gets two
-                audio = stamp.mark(audio, sr, passes=2 if music is not None else 1)
-                if "normalize" in chosen:  # the user's own loudness target wins over ours
-                    ceiling = chosen["normalize"].params["true_peak_db"]
-                    # the chain normalised before the music and the watermark, which can nudge a peak
-                    audio = limit_true_peak(audio, sr, ceiling)
-                else:
-                    ceiling = self.settings.output_true_peak_db
-                    audio = normalize(audio, sr, self.settings.output_lufs, ceiling)
-                encode_within_ceiling(path, audio, sr, ceiling, stamp.fields)
-                duration = len(audio) / sr
-            return SpeechResult(
-                success=True,
-                audio_path=str(path),
-                duration_s=round(duration, 3),
-                sample_rate=sr,
-                voice_id=voice_id,
-                text_chars=len(text),
-                elapsed_s=round(time.perf_counter() - t0, 3),
-                real_time_factor=round(synth_s / max(speech_s, 1e-6), 3),
-                background_music=bool(background_music),
-                effects=list(chosen),
-            )
-        except RealVoiceError as exc:
-            return SpeechResult(
-                success=False,
-                voice_id=voice_id,
-                errors=[exc.message],
-                error_code=exc.code,
-                elapsed_s=round(time.perf_counter() - t0, 3),
-            )
+        return self.speech.render(
+            self._speaking(voice_id, user_id),
+            text,
+            Controls(speed, pause_scale, pitch_semitones),
+            Path(output_path) if output_path else None,
+            lambda: self._output_path(user_id),
+            background_music=background_music,
+            effects=effects,
+            progress=progress,
+            max_chars=max_chars,
+            voice_id=voice_id,
+        )
 
     def check_speech_request(
         self,
@@ -763,36 +634,9 @@ class RealVoiceCloningService:
         """Raise what :meth:`render` would fail on, before any speech is made (a front end calls it
         before it shows progress): an unknown voice, a control out of range, an unknown effect or
         music, an output format that cannot be written."""
-        self._prepare_render(voice_id, user_id, output_path, speed, pitch_semitones, background_music, effects)
-
-    def _prepare_render(
-        self,
-        voice_id: str,
-        user_id: str,
-        output_path: str | Path | None,
-        speed: float,
-        pitch_semitones: float,
-        background_music: bool | str | Path,
-        effects: Any,
-    ) -> tuple[Any, np.ndarray | None]:
-        """The checked effect chain and music bed of a render; every check that needs no synthesis."""
-        self._row(voice_id, user_id)
-        check_controls(speed, 1.0, pitch_semitones)
-        if output_path is not None:
-            check_output_format(output_path)
-        chain = parse_effects(effects)
-        music = self._music(background_music, self.engine.sample_rate) if background_music else None
-        return chain, music
-
-    def _leveller(self) -> Leveller:
-        return Leveller(self.engine.sample_rate, self.settings.output_lufs, self.settings.output_true_peak_db)
-
-    def _music(self, spec: bool | str | Path, sr: int) -> np.ndarray:
-        from .mix import load_music
-
-        return load_music(
-            spec, sr, cache_dir=self.settings.cache_dir / "music", max_bytes=self.settings.max_upload_bytes
-        )
+        controls = Controls(speed, 1.0, pitch_semitones)
+        path = Path(output_path) if output_path else None
+        self.speech.prepare(self._speaking(voice_id, user_id), path, controls, background_music, effects)
 
     def _output_path(self, user_id: str) -> Path:
         folder = self.settings.outputs_dir / _user_folder(user_id)
