@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import re
 import shutil
 import threading
 import time
@@ -13,21 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
 
 from .analysis import (
     SpeakerEncoder,
 )
 from .analysis.fingerprint import sample_hash
-from .analysis.plots import voice_report_png
-from .audio import write_wav
 from .config import Settings
 from .consent import ConsentRecording, Heard, check_statement
 from .consent.hear import hear_recording
 from .engines import Engine, VoiceModel, get_engine
 from .enrollment import (
-    Analysis,
-    VoiceRequest,
     analyse,
     check_request,
     clone_result,
@@ -39,10 +33,7 @@ from .enrollment import (
 )
 from .errors import (
     ConsentError,
-    DuplicateVoiceError,
-    InvalidInputError,
     RealVoiceError,
-    VoiceNotFoundError,
 )
 from .models import (
     CloneResult,
@@ -50,34 +41,24 @@ from .models import (
     ConsentRecord,
     SampleReport,
     SpeechResult,
-    VoiceCharacteristics,
     VoiceDetail,
     VoiceSummary,
 )
 from .pipeline import Chunk
 from .progress import Progress
 from .renderer import Controls, Resolve, SpeakingVoice, SpeechRenderer
-from .store import ConsentRow, Database, FileBlobStore, JobRow, SampleRow, VoiceRow
+from .store import Database, FileBlobStore, JobRow, VoiceRow
 from .store.blobs import check_id, new_id
 from .store.consent import ConsentChallenges
 from .store.janitor import sweep_abandoned
 from .store.leases import Lease, Leases
 from .store.lexicon import LexiconStore
 from .streaming import SpeechStream
-from .verdict import STOCK_METHOD
 from .voice_cache import VoiceModels
+from .voices import VoiceStore, check_user
 
-_USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
-MODEL_FILE = "voice.rvm.npz"
-PLOT_FILE = "report.png"
 SAME_SPEAKER = 0.75  # verify(): Resemblyzer similarity of a clip to the voice's centroid
 PREVIEW_TEXT = "Hello! This is a preview of my cloned voice. I hope it sounds just like me."
-
-
-def check_user(user_id: str) -> str:
-    if not isinstance(user_id, str) or not _USER.match(user_id):
-        raise InvalidInputError("malformed user id: 1-64 letters, digits, '_', '.', '@' or '-'", code="bad_user_id")
-    return user_id
 
 
 def _user_folder(user_id: str) -> str:
@@ -106,7 +87,7 @@ class RealVoiceCloningService:
         self._job_leases: dict[str, Lease] = {}
         self._engine = engine
         self._engine_lock = threading.Lock()
-        self._voices = VoiceModels()
+        self.voices = VoiceStore(self.settings, self.db, self.blobs, self.leases, lambda: self.engine, VoiceModels())
         self.lexicon = LexiconStore(self.db)
         self.speech = SpeechRenderer(self.settings, lambda: self.engine)
         self.consent_challenges = ConsentChallenges(self.db, self.settings.consent_code_seconds)
@@ -123,21 +104,10 @@ class RealVoiceCloningService:
 
     def _row(self, voice_id: str, user_id: str) -> VoiceRow:
         """The user's voice, or VoiceNotFoundError; another user's voice reads exactly as missing."""
-        check_user(user_id)
-        try:
-            check_id(voice_id)
-        except InvalidInputError:
-            raise VoiceNotFoundError(f"voice {voice_id!r} not found") from None
-        with self.db.session() as s:
-            row = s.scalar(select(VoiceRow).where(VoiceRow.id == voice_id, VoiceRow.user_id == user_id))
-            if row is None:
-                raise VoiceNotFoundError(f"voice {voice_id!r} not found")
-            s.expunge(row)
-            return row
+        return self.voices.row(voice_id, user_id)
 
     def _voice_model(self, row: VoiceRow) -> VoiceModel:
-        """The voice's loaded model, from a small least-recently-used cache."""
-        return self._voices.get(row.id, lambda: self.engine.load_voice(self.blobs.voice_dir(row.id) / row.model_file))
+        return self.voices.model(row)
 
     def _job(self, user_id: str, kind: str) -> tuple[str, Progress]:
         job_id = new_id()
@@ -267,7 +237,7 @@ class RealVoiceCloningService:
             refuse_unusable(intake, self.settings.min_samples)
             analysis = analyse(intake, statement, encoder.embed, self.settings.min_samples, stages)
             if not allow_duplicate:
-                self._refuse_duplicate(user_id, analysis.fingerprint)
+                self.voices.refuse_duplicate(user_id, analysis.fingerprint)
             stages.begin("build", "building the voice model")
             deadline = t0 + self.settings.enroll_seconds
             model = self.engine.enroll(
@@ -277,7 +247,9 @@ class RealVoiceCloningService:
             result = clone_result(request.name, model, analysis)
             stages.begin("save", "saving")
             consent_file = consent.path if consent else None
-            result.voice_id = self._save(user_id, request, description, model, result, analysis, consent_file, voice_id)
+            result.voice_id = self.voices.save(
+                user_id, request, description, model, result, analysis, consent_file, voice_id
+            )
             result.elapsed_s = round(time.perf_counter() - t0, 2)
             stages.done("voice ready")
             if job_id:
@@ -321,148 +293,17 @@ class RealVoiceCloningService:
         heard = hear_recording(consent.path, self.settings)
         return check_statement(heard, challenge), heard
 
-    def _refuse_duplicate(self, user_id: str, fingerprint: str) -> None:
-        with self.db.session() as s:
-            other = s.scalar(select(VoiceRow).where(VoiceRow.user_id == user_id, VoiceRow.fingerprint == fingerprint))
-            if other is not None:
-                raise DuplicateVoiceError(
-                    f"you already have a voice made from these recordings ({other.name!r}, id {other.id}); "
-                    "pass allow_duplicate=True to make another"
-                )
-
-    def _save(
-        self,
-        user_id: str,
-        request: VoiceRequest,
-        description: str,
-        model: VoiceModel,
-        result: CloneResult,
-        analysis: Analysis,
-        consent_file: Path | None = None,
-        voice_id: str | None = None,
-    ) -> str:
-        """Write every file into a staging folder, rename it into place, then commit the rows."""
-        voice_id = voice_id or new_id()
-        name, files, intake, features = request.name, request.files, analysis.intake, analysis.features
-        centroid = analysis.centroid
-        lease = self.leases.hold(f"staging-{voice_id}")  # until the row is committed: see store/janitor.py
-        stage = self.blobs.staging(voice_id)
-        try:
-            sample_rows = []
-            cleaned = {s.name: s for s in intake.accepted}
-            for pos, (path, rep) in enumerate(zip(files, result.sample_reports, strict=True)):
-                original = cleaned_file = None
-                if rep.accepted:
-                    ext = re.sub(r"[^a-z0-9]", "", Path(path).suffix.lower())[:5] or "bin"
-                    original = f"originals/{pos:02d}.{ext}"
-                    (stage / "originals").mkdir(exist_ok=True)
-                    shutil.copyfile(path, stage / original)
-                    cleaned_file = f"cleaned/{pos:02d}.wav"
-                    c = cleaned[rep.file]
-                    write_wav(stage / cleaned_file, c.samples, c.sample_rate)
-                sample_rows.append(
-                    SampleRow(
-                        position=pos,
-                        filename=rep.file[:255],
-                        accepted=rep.accepted,
-                        original_file=original,
-                        cleaned_file=cleaned_file,
-                        report=rep.model_dump(mode="json"),
-                    )
-                )
-            voice_report_png(
-                stage / PLOT_FILE,
-                features.f0_values,
-                result.sample_reports,
-                f"{name} — {result.quality_score:.0f}/100",
-            )
-            kept_consent = _keep_consent_recording(stage, consent_file)
-            model.save(stage / MODEL_FILE)
-            self.engine.load_voice(stage / MODEL_FILE)  # validate what was written before it goes live
-            self.blobs.publish(voice_id)
-            with self.db.session() as s:
-                s.add(
-                    VoiceRow(
-                        id=voice_id,
-                        user_id=user_id,
-                        name=name,
-                        description=(description or "")[:2000],
-                        engine=model.engine,
-                        engine_version=model.engine_version,
-                        method=model.method,
-                        quality_score=result.quality_score,
-                        quality_tier=result.quality_tier,
-                        fingerprint=result.fingerprint,
-                        embedding=[round(float(v), 6) for v in centroid],
-                        characteristics=(result.characteristics or VoiceCharacteristics()).model_dump(),
-                        # the consent lives in its own table, the one source of it
-                        report=result.model_dump(mode="json", exclude={"sample_reports", "characteristics", "consent"}),
-                        model_file=MODEL_FILE,
-                        samples=sample_rows,
-                        consent=ConsentRow(
-                            record=(result.consent or ConsentRecord(method="none")).model_dump(mode="json"),
-                            recording_file=kept_consent,
-                        ),
-                    )
-                )
-        except BaseException:
-            self.blobs.discard(voice_id)
-            raise
-        finally:
-            lease.release()
-        return voice_id
-
     # --- listing, reading, deleting ----------------------------------------------------------------
 
     def get_user_voices(self, user_id: str) -> list[VoiceSummary]:
-        check_user(user_id)
-        with self.db.session() as s:
-            rows = s.scalars(
-                select(VoiceRow).where(VoiceRow.user_id == user_id).order_by(VoiceRow.created_at.desc())
-            ).all()
-            ids = [r.id for r in rows]
-            used = dict(
-                s.execute(
-                    select(SampleRow.voice_id, func.count())
-                    .where(SampleRow.voice_id.in_(ids), SampleRow.accepted.is_(True))
-                    .group_by(SampleRow.voice_id)
-                ).all()
-            )
-            consents: dict[str, dict[str, Any]] = {
-                voice: record
-                for voice, record in s.execute(
-                    select(ConsentRow.voice_id, ConsentRow.record).where(ConsentRow.voice_id.in_(ids))
-                )
-            }
-            return [_summary(r, used.get(r.id, 0), _consent(consents.get(r.id))) for r in rows]
+        return self.voices.summaries(user_id)
 
     def get_user_voice(self, voice_id: str, user_id: str) -> VoiceDetail:
-        row = self._row(voice_id, user_id)
-        with self.db.session() as s:
-            samples = s.scalars(
-                select(SampleRow).where(SampleRow.voice_id == row.id).order_by(SampleRow.position)
-            ).all()
-            reports = [SampleReport.model_validate(x.report) for x in samples]
-            consent = s.get(ConsentRow, row.id)
-            record = _consent(consent.record if consent is not None else None)
-        return VoiceDetail(
-            **_summary(row, sum(r.accepted for r in reports), record).model_dump(),
-            characteristics=VoiceCharacteristics.model_validate(row.characteristics),
-            sample_reports=reports,
-            warnings=row.report.get("warnings", []),
-            recommendations=row.report.get("recommendations", []),
-            validation=row.report.get("validation", {}),
-            fingerprint=row.fingerprint,
-            consent_record=record,
-        )
+        return self.voices.detail(voice_id, user_id)
 
     def voice_report_plot(self, voice_id: str, user_id: str) -> Path:
         """The PNG with the voice's pitch histogram, per-sample quality and speaker consistency."""
-        row = self._row(voice_id, user_id)
-        path = self.blobs.voice_dir(row.id) / PLOT_FILE
-        if not path.exists():
-            raise VoiceNotFoundError(f"voice {voice_id!r} has no report plot")
-        return path
+        return self.voices.report_plot(voice_id, user_id)
 
     def verify_speaker(self, voice_id: str, clip: str | Path, user_id: str) -> dict[str, Any]:
         """Is ``clip`` the same speaker as the stored voice? Returns the similarity and a decision."""
@@ -484,27 +325,7 @@ class RealVoiceCloningService:
 
     def delete_user_voice(self, voice_id: str, user_id: str) -> bool:
         """Remove the voice's rows and every file; False if the user has no such voice."""
-        try:
-            row = self._row(voice_id, user_id)
-        except VoiceNotFoundError:
-            return False
-        with self.db.session() as s:
-            obj = s.get(VoiceRow, row.id)
-            if obj is not None:
-                s.delete(obj)
-        self.blobs.discard(row.id)
-        self._voices.forget(row.id)
-        (self.settings.home / "previews" / f"{row.id}.wav").unlink(missing_ok=True)  # made by the API or CLI
-        self._delete_jobs_of(user_id, row.id)
-        return True
-
-    def _delete_jobs_of(self, user_id: str, voice_id: str) -> None:
-        """The voice's job rows (its build report, its speech renders) and the rendered files go with it."""
-        with self.db.session() as s:
-            for job in s.scalars(select(JobRow).where(JobRow.user_id == user_id)).all():
-                if (job.result or {}).get("voice_id") == voice_id:
-                    shutil.rmtree(self.settings.renders_dir / check_id(job.id), ignore_errors=True)
-                    s.delete(job)
+        return self.voices.delete(voice_id, user_id)
 
     # --- pronunciation dictionary -------------------------------------------------------------
 
@@ -664,36 +485,3 @@ def _both(first: Progress | None, second: Progress | None) -> Progress | None:
         second(fraction, message)
 
     return report
-
-
-def _consent(record: dict[str, Any] | None) -> ConsentRecord:
-    """A voice's consent as its row in the consents table holds it; no row (a voice from before
-    consent existed) reads "none"."""
-    return ConsentRecord.model_validate(record or {"method": "none"})
-
-
-def _summary(row: VoiceRow, sample_count: int, consent: ConsentRecord) -> VoiceSummary:
-    return VoiceSummary(
-        voice_id=row.id,
-        name=row.name,
-        description=row.description,
-        quality_score=row.quality_score,
-        quality_tier=row.quality_tier,
-        method=row.method,
-        engine=row.engine,
-        created_at=row.created_at,
-        sample_count=sample_count,
-        fit_outcome=row.report.get("fit_outcome", "stock" if row.method == STOCK_METHOD else "fitted"),
-        warning_codes=row.report.get("warning_codes", []),
-        consent=consent.method,
-    )
-
-
-def _keep_consent_recording(stage: Path, recording: Path | None) -> str | None:
-    """Copy the consent recording into the voice's folder (it is deleted with the voice)."""
-    if recording is None:
-        return None
-    ext = re.sub(r"[^a-z0-9]", "", recording.suffix.lower())[:5] or "bin"
-    (stage / "consent").mkdir(exist_ok=True)
-    shutil.copyfile(recording, stage / f"consent/recording.{ext}")
-    return f"consent/recording.{ext}"

@@ -1,0 +1,284 @@
+"""The voice store: each voice's rows and files, who owns it, duplicates, saving and deleting every trace."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from .analysis.plots import voice_report_png
+from .audio import write_wav
+from .config import Settings
+from .engines import Engine, VoiceModel
+from .enrollment import Analysis, VoiceRequest
+from .errors import DuplicateVoiceError, InvalidInputError, VoiceNotFoundError
+from .models import (
+    CloneResult,
+    ConsentRecord,
+    SampleReport,
+    VoiceCharacteristics,
+    VoiceDetail,
+    VoiceSummary,
+)
+from .store import ConsentRow, Database, FileBlobStore, JobRow, SampleRow, VoiceRow
+from .store.blobs import check_id, new_id
+from .store.leases import Leases
+from .verdict import STOCK_METHOD
+from .voice_cache import VoiceModels
+
+_USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+MODEL_FILE = "voice.rvm.npz"
+PLOT_FILE = "report.png"
+
+
+def check_user(user_id: str) -> str:
+    if not isinstance(user_id, str) or not _USER.match(user_id):
+        raise InvalidInputError("malformed user id: 1-64 letters, digits, '_', '.', '@' or '-'", code="bad_user_id")
+    return user_id
+
+
+class VoiceStore:
+    """Rows in the database, files in the blob store; every read checks that the voice is the user's."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        blobs: FileBlobStore,
+        leases: Leases,
+        engine: Callable[[], Engine],
+        models: VoiceModels,
+    ) -> None:
+        self.settings, self.db, self.blobs, self.leases = settings, db, blobs, leases
+        self._engine, self.models = engine, models
+
+    def row(self, voice_id: str, user_id: str) -> VoiceRow:
+        """The user's voice, or VoiceNotFoundError; another user's voice reads exactly as missing."""
+        check_user(user_id)
+        try:
+            check_id(voice_id)
+        except InvalidInputError:
+            raise VoiceNotFoundError(f"voice {voice_id!r} not found") from None
+        with self.db.session() as s:
+            row = s.scalar(select(VoiceRow).where(VoiceRow.id == voice_id, VoiceRow.user_id == user_id))
+            if row is None:
+                raise VoiceNotFoundError(f"voice {voice_id!r} not found")
+            s.expunge(row)
+            return row
+
+    def model(self, row: VoiceRow) -> VoiceModel:
+        """The voice's loaded model, from the shared least-recently-used cache."""
+        return self.models.get(row.id, lambda: self._engine().load_voice(self.blobs.voice_dir(row.id) / row.model_file))
+
+    def refuse_duplicate(self, user_id: str, fingerprint: str) -> None:
+        with self.db.session() as s:
+            other = s.scalar(select(VoiceRow).where(VoiceRow.user_id == user_id, VoiceRow.fingerprint == fingerprint))
+            if other is not None:
+                raise DuplicateVoiceError(
+                    f"you already have a voice made from these recordings ({other.name!r}, id {other.id}); "
+                    "pass allow_duplicate=True to make another"
+                )
+
+    def save(
+        self,
+        user_id: str,
+        request: VoiceRequest,
+        description: str,
+        model: VoiceModel,
+        result: CloneResult,
+        analysis: Analysis,
+        consent_file: Path | None = None,
+        voice_id: str | None = None,
+    ) -> str:
+        """Write every file into a staging folder, rename it into place, then commit the rows."""
+        voice_id = voice_id or new_id()
+        lease = self.leases.hold(f"staging-{voice_id}")  # until the row is committed: see store/janitor.py
+        stage = self.blobs.staging(voice_id)
+        try:
+            samples = _stage_samples(stage, request, result, analysis)
+            title = f"{request.name} — {result.quality_score:.0f}/100"
+            voice_report_png(stage / PLOT_FILE, analysis.features.f0_values, result.sample_reports, title)
+            kept_consent = _keep_consent_recording(stage, consent_file)
+            model.save(stage / MODEL_FILE)
+            self._engine().load_voice(stage / MODEL_FILE)  # validate what was written before it goes live
+            self.blobs.publish(voice_id)
+            row = _voice_row(voice_id, user_id, request.name, description, model, result, analysis)
+            row.samples = samples
+            row.consent = ConsentRow(record=_consent_json(result), recording_file=kept_consent)
+            with self.db.session() as s:
+                s.add(row)
+        except BaseException:
+            self.blobs.discard(voice_id)
+            raise
+        finally:
+            lease.release()
+        return voice_id
+
+    def summaries(self, user_id: str) -> list[VoiceSummary]:
+        check_user(user_id)
+        with self.db.session() as s:
+            rows = s.scalars(
+                select(VoiceRow).where(VoiceRow.user_id == user_id).order_by(VoiceRow.created_at.desc())
+            ).all()
+            ids = [r.id for r in rows]
+            used = dict(
+                s.execute(
+                    select(SampleRow.voice_id, func.count())
+                    .where(SampleRow.voice_id.in_(ids), SampleRow.accepted.is_(True))
+                    .group_by(SampleRow.voice_id)
+                ).all()
+            )
+            consents: dict[str, dict[str, Any]] = {
+                voice: record
+                for voice, record in s.execute(
+                    select(ConsentRow.voice_id, ConsentRow.record).where(ConsentRow.voice_id.in_(ids))
+                )
+            }
+            return [_summary(r, used.get(r.id, 0), _consent(consents.get(r.id))) for r in rows]
+
+    def detail(self, voice_id: str, user_id: str) -> VoiceDetail:
+        row = self.row(voice_id, user_id)
+        with self.db.session() as s:
+            samples = s.scalars(
+                select(SampleRow).where(SampleRow.voice_id == row.id).order_by(SampleRow.position)
+            ).all()
+            reports = [SampleReport.model_validate(x.report) for x in samples]
+            consent = s.get(ConsentRow, row.id)
+            record = _consent(consent.record if consent is not None else None)
+        return VoiceDetail(
+            **_summary(row, sum(r.accepted for r in reports), record).model_dump(),
+            characteristics=VoiceCharacteristics.model_validate(row.characteristics),
+            sample_reports=reports,
+            warnings=row.report.get("warnings", []),
+            recommendations=row.report.get("recommendations", []),
+            validation=row.report.get("validation", {}),
+            fingerprint=row.fingerprint,
+            consent_record=record,
+        )
+
+    def report_plot(self, voice_id: str, user_id: str) -> Path:
+        row = self.row(voice_id, user_id)
+        path = self.blobs.voice_dir(row.id) / PLOT_FILE
+        if not path.exists():
+            raise VoiceNotFoundError(f"voice {voice_id!r} has no report plot")
+        return path
+
+    def delete(self, voice_id: str, user_id: str) -> bool:
+        """Remove the voice's rows, every file, its preview and its jobs; False if the user has no such voice."""
+        try:
+            row = self.row(voice_id, user_id)
+        except VoiceNotFoundError:
+            return False
+        with self.db.session() as s:
+            obj = s.get(VoiceRow, row.id)
+            if obj is not None:
+                s.delete(obj)
+        self.blobs.discard(row.id)
+        self.models.forget(row.id)
+        (self.settings.home / "previews" / f"{row.id}.wav").unlink(missing_ok=True)  # made by the API or CLI
+        self._delete_jobs_of(user_id, row.id)
+        return True
+
+    def _delete_jobs_of(self, user_id: str, voice_id: str) -> None:
+        """The voice's job rows (its build report, its speech renders) and the rendered files go with it."""
+        with self.db.session() as s:
+            for job in s.scalars(select(JobRow).where(JobRow.user_id == user_id)).all():
+                if (job.result or {}).get("voice_id") == voice_id:
+                    shutil.rmtree(self.settings.renders_dir / check_id(job.id), ignore_errors=True)
+                    s.delete(job)
+
+
+def _stage_samples(stage: Path, request: VoiceRequest, result: CloneResult, analysis: Analysis) -> list[SampleRow]:
+    """Each upload's row; the accepted ones' original and cleaned audio copied into the staging folder."""
+    rows = []
+    cleaned = {s.name: s for s in analysis.intake.accepted}
+    for pos, (path, rep) in enumerate(zip(request.files, result.sample_reports, strict=True)):
+        original = cleaned_file = None
+        if rep.accepted:
+            ext = re.sub(r"[^a-z0-9]", "", Path(path).suffix.lower())[:5] or "bin"
+            original = f"originals/{pos:02d}.{ext}"
+            (stage / "originals").mkdir(exist_ok=True)
+            shutil.copyfile(path, stage / original)
+            cleaned_file = f"cleaned/{pos:02d}.wav"
+            c = cleaned[rep.file]
+            write_wav(stage / cleaned_file, c.samples, c.sample_rate)
+        rows.append(
+            SampleRow(
+                position=pos,
+                filename=rep.file[:255],
+                accepted=rep.accepted,
+                original_file=original,
+                cleaned_file=cleaned_file,
+                report=rep.model_dump(mode="json"),
+            )
+        )
+    return rows
+
+
+def _voice_row(
+    voice_id: str,
+    user_id: str,
+    name: str,
+    description: str,
+    model: VoiceModel,
+    result: CloneResult,
+    analysis: Analysis,
+) -> VoiceRow:
+    return VoiceRow(
+        id=voice_id,
+        user_id=user_id,
+        name=name,
+        description=(description or "")[:2000],
+        engine=model.engine,
+        engine_version=model.engine_version,
+        method=model.method,
+        quality_score=result.quality_score,
+        quality_tier=result.quality_tier,
+        fingerprint=result.fingerprint,
+        embedding=[round(float(v), 6) for v in analysis.centroid],
+        characteristics=(result.characteristics or VoiceCharacteristics()).model_dump(),
+        # the consent lives in its own table, the one source of it
+        report=result.model_dump(mode="json", exclude={"sample_reports", "characteristics", "consent"}),
+        model_file=MODEL_FILE,
+    )
+
+
+def _consent_json(result: CloneResult) -> dict[str, Any]:
+    return (result.consent or ConsentRecord(method="none")).model_dump(mode="json")
+
+
+def _consent(record: dict[str, Any] | None) -> ConsentRecord:
+    """A voice's consent as its row in the consents table holds it; no row (a voice from before
+    consent existed) reads "none"."""
+    return ConsentRecord.model_validate(record or {"method": "none"})
+
+
+def _summary(row: VoiceRow, sample_count: int, consent: ConsentRecord) -> VoiceSummary:
+    return VoiceSummary(
+        voice_id=row.id,
+        name=row.name,
+        description=row.description,
+        quality_score=row.quality_score,
+        quality_tier=row.quality_tier,
+        method=row.method,
+        engine=row.engine,
+        created_at=row.created_at,
+        sample_count=sample_count,
+        fit_outcome=row.report.get("fit_outcome", "stock" if row.method == STOCK_METHOD else "fitted"),
+        warning_codes=row.report.get("warning_codes", []),
+        consent=consent.method,
+    )
+
+
+def _keep_consent_recording(stage: Path, recording: Path | None) -> str | None:
+    """Copy the consent recording into the voice's folder (it is deleted with the voice)."""
+    if recording is None:
+        return None
+    ext = re.sub(r"[^a-z0-9]", "", recording.suffix.lower())[:5] or "bin"
+    (stage / "consent").mkdir(exist_ok=True)
+    shutil.copyfile(recording, stage / f"consent/recording.{ext}")
+    return f"consent/recording.{ext}"
