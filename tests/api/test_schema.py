@@ -32,7 +32,8 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", _APP)
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+# derandomized: the same 25 cases every run, so a CI run cannot fail on a draw an earlier run missed
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_no_input_makes_a_server_error(case):
     if case.path.startswith("/v1/"):
         case.headers = {**(case.headers or {}), "Authorization": KEY["header"]}

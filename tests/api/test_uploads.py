@@ -153,6 +153,12 @@ def test_a_json_body_over_the_limit(api, alice):
     assert_problem(r, 413, "body_too_large")
 
 
+def test_a_body_over_the_limit_on_the_openai_route_is_an_openai_error(api, alice):
+    """The schema fuzzer found it: OpenAI's clients read ``error.code``, never a problem+json body."""
+    r = api.post("/v1/audio/speech", json={"model": "tts-1", "voice": "x", "input": "a" * 300_000}, headers=alice)
+    assert r.status_code == 413 and r.json()["error"]["code"] == "body_too_large"
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -6,7 +6,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import problem
+from .errors import OPENAI_PATHS, openai_error, problem
 
 
 class BodyLimit:
@@ -26,7 +26,9 @@ class BodyLimit:
         detail = f"the request body is larger than {self.max_bytes} bytes"
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > self.max_bytes:
-            await problem(413, detail, "body_too_large")(scope, receive, send)
+            # in the shape the route's clients parse, as every other error on that route
+            answer = openai_error if str(scope.get("path", "")).startswith(OPENAI_PATHS) else problem
+            await answer(413, detail, "body_too_large")(scope, receive, send)
             return
         seen = 0
 
