@@ -136,13 +136,84 @@ def load_torch_model(onnx_path=None, verbose: bool = False):
         g = onnx.load_from_string(bytes(onnx_path)).graph
     else:
         g = onnx.load(onnx_path).graph
-    index = GraphIndex(g)
-    init, arr, prod = index.init, index.array, index.producer
+    filler = _Filler(model, GraphIndex(g))
+    for n in g.node:
+        filler.fill_from(n)
+    filler.fill_named_initialisers()
+    _copy_istft(model, g, filler.init, filler.arr)
+    sd, filled = filler.sd, filler.filled
+    missing = [k for k in sd if k not in filled]
+    # InstanceNorm affines folded to identity by the export; BERT pooler unused
+    model.load_state_dict({**sd, **filled}, strict=True)
+    n_all = sum(sd[k].numel() for k in sd)
+    n_got = sum(filled[k].numel() for k in filled)
+    if verbose:
+        print(f"filled {len(filled)}/{len(sd)} tensors, {100 * n_got / n_all:.1f}% of values")
+        print("not filled:", missing)
+        if filler.unmapped:
+            print("unmapped nodes:", filler.unmapped)
+    model.fill_report = {
+        "tensors": len(filled),
+        "of": len(sd),
+        "value_fraction": n_got / n_all,
+        "missing": missing,
+        "unmapped_nodes": filler.unmapped,
+    }
+    # the weights stay frozen: fold weight norm once instead of recomputing every weight on every
+    # forward pass (the same weights, and a fit step no longer spends time on it)
+    for mod in model.modules():
+        if hasattr(mod, "weight_g"):
+            torch.nn.utils.remove_weight_norm(mod)
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model
 
-    sd = model.state_dict()
-    filled = {}
 
-    def put(key, value):
+class _Filler:
+    """The model's tensors, filled node by node from the graph's dequantised weights."""
+
+    def __init__(self, model, index: GraphIndex) -> None:
+        self.model, self.index = model, index
+        self.init, self.arr, self.prod = index.init, index.array, index.producer
+        self.sd = model.state_dict()
+        self.filled: dict = {}
+        self.unmapped: list[str] = []
+        self.handlers = {
+            "MatMulInteger": self._matmul_integer,
+            "ConvInteger": self._conv_integer,
+            "Conv": self._conv,
+            "ConvTranspose": self._conv,
+            "MatMul": self._matmul,
+            "DequantizeLinear": self._embedding,
+            "DynamicQuantizeLSTM": self._lstm,
+            "LayerNormalization": self._layer_norm,
+        }
+
+    def fill_from(self, n) -> None:
+        handler = self.handlers.get(n.op_type)
+        if handler is None or not self._applies(n):
+            return
+        mod = _resolve(self.model, "/".join(n.name.split("/")[:-1]))
+        if mod is None:
+            if n.op_type != "LayerNormalization":
+                self.unmapped.append(n.name)
+            return
+        handler(n, mod)
+
+    def _applies(self, n) -> bool:
+        """Whether the node carries weights of its own (an initialiser as its weight input)."""
+        if n.op_type in ("MatMulInteger", "ConvInteger", "MatMul"):
+            return n.input[1] in self.init
+        if n.op_type in ("Conv", "ConvTranspose"):
+            return len(n.input) > 1 and n.input[1] in self.init
+        if n.op_type == "DequantizeLinear":
+            return n.input[0] in self.prod and self.prod[n.input[0]].op_type == "Gather"
+        return True
+
+    def put(self, key, value) -> bool:
+        import torch
+
+        sd = self.sd
         if key not in sd:
             return False
         value = torch.as_tensor(np.array(value, copy=True), dtype=sd[key].dtype)
@@ -151,27 +222,30 @@ def load_torch_model(onnx_path=None, verbose: bool = False):
                 value = value.reshape(sd[key].shape)
             else:
                 raise ValueError(f"{key}: {tuple(value.shape)} vs {tuple(sd[key].shape)}")
-        filled[key] = value
+        self.filled[key] = value
         return True
 
-    def put_weight(mod, W):
+    def put_weight(self, mod, W) -> None:
         """W in torch layout; handles weight-norm (v = W, g = |W| per out channel)."""
-        if mod + ".weight_v" in sd:
-            Wt = torch.as_tensor(np.array(W, copy=True), dtype=torch.float32)
-            gshape = sd[mod + ".weight_g"].shape
-            norm = Wt.reshape(Wt.shape[0], -1).norm(dim=1)
-            v = Wt.clone()
-            dead = norm == 0
-            if dead.any():  # all-zero channels after rounding: g = 0, v anything finite
-                v[dead] = 1.0
-            put(mod + ".weight_v", v)
-            put(mod + ".weight_g", norm.reshape(gshape))
-        else:
-            put(mod + ".weight", W)
+        import torch
 
-    def weight_scale_from_output(out_name):
+        if mod + ".weight_v" not in self.sd:
+            self.put(mod + ".weight", W)
+            return
+        Wt = torch.as_tensor(np.array(W, copy=True), dtype=torch.float32)
+        gshape = self.sd[mod + ".weight_g"].shape
+        norm = Wt.reshape(Wt.shape[0], -1).norm(dim=1)
+        v = Wt.clone()
+        dead = norm == 0
+        if dead.any():  # all-zero channels after rounding: g = 0, v anything finite
+            v[dead] = 1.0
+        self.put(mod + ".weight_v", v)
+        self.put(mod + ".weight_g", norm.reshape(gshape))
+
+    def weight_scale_from_output(self, out_name):
         """Follow an integer op's output through Add/Cast to the Mul whose other input is
         Mul(dynamic_scale, weight_scale); return the weight scale initialiser's array."""
+        init, arr, prod = self.init, self.arr, self.prod
 
         def match(x, c):
             if c.op_type != "Mul":
@@ -184,13 +258,14 @@ def load_torch_model(onnx_path=None, verbose: bool = False):
                         return arr(y)
             return arr(other) if other in init else None
 
-        found = index.search_forward(out_name, match)
+        found = self.index.search_forward(out_name, match)
         if found is None:
             raise KeyError(out_name)
         return found
 
-    def bias_after(out_name):
+    def bias_after(self, out_name):
         """Float bias initialiser added after the dequantised output (MatMulInteger)."""
+        init, arr = self.init, self.arr
 
         def match(_x, c):
             if c.op_type == "Add":
@@ -199,112 +274,95 @@ def load_torch_model(onnx_path=None, verbose: bool = False):
                         return arr(y)
             return None
 
-        return index.search_forward(out_name, match)
+        return self.index.search_forward(out_name, match)
 
-    unmapped_nodes = []
-    for n in g.node:
-        path = "/".join(n.name.split("/")[:-1])
-        if n.op_type == "MatMulInteger" and n.input[1] in init:
-            mod = _resolve(model, path)
-            if mod is None:
-                unmapped_nodes.append(n.name)
-                continue
-            wq = arr(n.input[1]).astype(np.float32)
-            zp = arr(n.input[3]).astype(np.float32) if len(n.input) > 3 and n.input[3] in init else 0.0
-            sc = weight_scale_from_output(n.output[0])
-            W = (wq - zp) * sc  # [in, out]
-            put_weight(mod, W.T)
-            b = bias_after(n.output[0])
-            if b is not None:
-                put(mod + ".bias", b)
-        elif n.op_type == "ConvInteger" and n.input[1] in init:
-            mod = _resolve(model, path)
-            if mod is None:
-                unmapped_nodes.append(n.name)
-                continue
-            wq = arr(n.input[1]).astype(np.float32)
-            zp = arr(n.input[3]).astype(np.float32) if n.input[3] in init else 0.0
-            sc = weight_scale_from_output(n.output[0])
-            put_weight(mod, (wq - zp) * sc)
-            # quantised bias: find the float bias it was computed from
-            for c in index.consumers.get(n.output[0], []):
-                if c.op_type == "Add":
-                    for y in c.input:
-                        p = prod.get(y)
-                        while p is not None and p.op_type in ("Reshape", "Cast", "Floor", "Div", "Round"):
-                            fl = [z for z in p.input if z in init and arr(z).dtype == np.float32 and arr(z).ndim == 1]
-                            if p.op_type == "Div" and fl:
-                                put(mod + ".bias", arr(fl[0]))
-                                break
-                            p = prod.get(p.input[0])
-        elif n.op_type in ("Conv", "ConvTranspose") and len(n.input) > 1 and n.input[1] in init:
-            mod = _resolve(model, path)
-            if mod is None:
-                unmapped_nodes.append(n.name)
-                continue
-            put_weight(mod, arr(n.input[1]))
-            if len(n.input) > 2 and n.input[2] in init:
-                put(mod + ".bias", arr(n.input[2]))
-        elif n.op_type == "MatMul" and n.input[1] in init:
-            mod = _resolve(model, path)
-            if mod is None:
-                unmapped_nodes.append(n.name)
-                continue
-            put_weight(mod, arr(n.input[1]).T)
-            b = bias_after(n.output[0])
-            if b is not None:
-                put(mod + ".bias", b)
-        elif n.op_type == "DequantizeLinear" and n.input[0] in prod and prod[n.input[0]].op_type == "Gather":
-            gq = prod[n.input[0]]
-            mod = _resolve(model, path)
-            if mod is None:
-                unmapped_nodes.append(n.name)
-                continue
-            zp = arr(n.input[2]).astype(np.float32) if len(n.input) > 2 else 0.0
-            put(mod + ".weight", (arr(gq.input[0]).astype(np.float32) - zp) * arr(n.input[1]))
-        elif n.op_type == "DynamicQuantizeLSTM":
-            mod = _resolve(model, path)
-            if mod is None:
-                unmapped_nodes.append(n.name)
-                continue
-            H = 256
+    def _dequantised(self, n, zero_point_required: bool):
+        arr, init = self.arr, self.init
+        wq = arr(n.input[1]).astype(np.float32)
+        has_zp = (len(n.input) > 3 or zero_point_required) and n.input[3] in init
+        zp = arr(n.input[3]).astype(np.float32) if has_zp else 0.0
+        return (wq - zp) * self.weight_scale_from_output(n.output[0])
 
-            def deq(wname, sname, zname):
-                w = arr(wname).astype(np.float32)  # [dir, in, 4H]
-                s = arr(sname).reshape(-1, 1, 1) if arr(sname).ndim == 1 else arr(sname)
-                z = arr(zname).astype(np.float32).reshape(-1, 1, 1)
-                return (w - z) * s
+    def _matmul_integer(self, n, mod) -> None:
+        W = self._dequantised(n, zero_point_required=False)  # [in, out]
+        self.put_weight(mod, W.T)
+        b = self.bias_after(n.output[0])
+        if b is not None:
+            self.put(mod + ".bias", b)
 
-            def reorder(x):  # ONNX gates i,o,f,c -> torch i,f,g,o along axis 0
-                i, o, f, c = np.split(x, 4, axis=0)
-                return np.concatenate([i, f, c, o], axis=0)
+    def _conv_integer(self, n, mod) -> None:
+        arr, init, prod = self.arr, self.init, self.prod
+        self.put_weight(mod, self._dequantised(n, zero_point_required=True))
+        # quantised bias: find the float bias it was computed from
+        for c in self.index.consumers.get(n.output[0], []):
+            if c.op_type == "Add":
+                for y in c.input:
+                    p = prod.get(y)
+                    while p is not None and p.op_type in ("Reshape", "Cast", "Floor", "Div", "Round"):
+                        fl = [z for z in p.input if z in init and arr(z).dtype == np.float32 and arr(z).ndim == 1]
+                        if p.op_type == "Div" and fl:
+                            self.put(mod + ".bias", arr(fl[0]))
+                            break
+                        p = prod.get(p.input[0])
 
-            W = deq(n.input[1], n.input[8], n.input[9])
-            R = deq(n.input[2], n.input[10], n.input[11])
-            B = arr(n.input[3])
-            for d, suf in enumerate(["", "_reverse"]):
-                put(f"{mod}.weight_ih_l0{suf}", reorder(W[d].T))
-                put(f"{mod}.weight_hh_l0{suf}", reorder(R[d].T))
-                put(f"{mod}.bias_ih_l0{suf}", reorder(B[d, : 4 * H]))
-                put(f"{mod}.bias_hh_l0{suf}", reorder(B[d, 4 * H :]))
-        elif n.op_type == "LayerNormalization":
-            mod = _resolve(model, path)
-            if mod is None:
-                continue
-            for key, x in ((".weight", n.input[1]), (".bias", n.input[2] if len(n.input) > 2 else None)):
-                if x and x in init and not put(mod + key, arr(x)):
-                    put(mod + (".gamma" if key == ".weight" else ".beta"), arr(x))
+    def _conv(self, n, mod) -> None:
+        self.put_weight(mod, self.arr(n.input[1]))
+        if len(n.input) > 2 and n.input[2] in self.init:
+            self.put(mod + ".bias", self.arr(n.input[2]))
 
-    # float initialisers that keep their torch names (position embeddings, biases, ...)
-    for name in init:
-        if "." in name and not name.startswith(("/", "onnx::")):
-            key = name.split(".", 1)[1]
-            if key in sd and key not in filled and arr(name).dtype == np.float32:
-                with contextlib.suppress(ValueError):
-                    put(key, arr(name))
+    def _matmul(self, n, mod) -> None:
+        self.put_weight(mod, self.arr(n.input[1]).T)
+        b = self.bias_after(n.output[0])
+        if b is not None:
+            self.put(mod + ".bias", b)
 
-    # the export's inverse STFT (conv-transpose with its own basis, window-sum division on the
-    # first frame only, x4, trim 10 samples each side) differs from CustomSTFT.inverse; copy it
+    def _embedding(self, n, mod) -> None:
+        arr = self.arr
+        gq = self.prod[n.input[0]]
+        zp = arr(n.input[2]).astype(np.float32) if len(n.input) > 2 else 0.0
+        self.put(mod + ".weight", (arr(gq.input[0]).astype(np.float32) - zp) * arr(n.input[1]))
+
+    def _lstm(self, n, mod) -> None:
+        arr = self.arr
+        H = 256
+
+        def deq(wname, sname, zname):
+            w = arr(wname).astype(np.float32)  # [dir, in, 4H]
+            s = arr(sname).reshape(-1, 1, 1) if arr(sname).ndim == 1 else arr(sname)
+            z = arr(zname).astype(np.float32).reshape(-1, 1, 1)
+            return (w - z) * s
+
+        def reorder(x):  # ONNX gates i,o,f,c -> torch i,f,g,o along axis 0
+            i, o, f, c = np.split(x, 4, axis=0)
+            return np.concatenate([i, f, c, o], axis=0)
+
+        W = deq(n.input[1], n.input[8], n.input[9])
+        R = deq(n.input[2], n.input[10], n.input[11])
+        B = arr(n.input[3])
+        for d, suf in enumerate(["", "_reverse"]):
+            self.put(f"{mod}.weight_ih_l0{suf}", reorder(W[d].T))
+            self.put(f"{mod}.weight_hh_l0{suf}", reorder(R[d].T))
+            self.put(f"{mod}.bias_ih_l0{suf}", reorder(B[d, : 4 * H]))
+            self.put(f"{mod}.bias_hh_l0{suf}", reorder(B[d, 4 * H :]))
+
+    def _layer_norm(self, n, mod) -> None:
+        for key, x in ((".weight", n.input[1]), (".bias", n.input[2] if len(n.input) > 2 else None)):
+            if x and x in self.init and not self.put(mod + key, self.arr(x)):
+                self.put(mod + (".gamma" if key == ".weight" else ".beta"), self.arr(x))
+
+    def fill_named_initialisers(self) -> None:
+        """Float initialisers that keep their torch names (position embeddings, biases, ...)."""
+        for name in self.init:
+            if "." in name and not name.startswith(("/", "onnx::")):
+                key = name.split(".", 1)[1]
+                if key in self.sd and key not in self.filled and self.arr(name).dtype == np.float32:
+                    with contextlib.suppress(ValueError):
+                        self.put(key, self.arr(name))
+
+
+def _copy_istft(model, g, init, arr) -> None:
+    """The export's inverse STFT (conv-transpose with its own basis, window-sum division on the first
+    frame only, x4, trim 10 samples each side) differs from CustomSTFT.inverse; copy it."""
     basis = wsum = None
     for n in g.node:
         if n.op_type == "ConvTranspose" and "istft" in n.name:
@@ -319,32 +377,6 @@ def load_torch_model(onnx_path=None, verbose: bool = False):
             wsum = arr(n.input[0])
     if basis is not None and wsum is not None:
         _install_onnx_istft(model, basis, wsum)
-
-    missing = [k for k in sd if k not in filled]
-    # InstanceNorm affines folded to identity by the export; BERT pooler unused
-    model.load_state_dict({**sd, **filled}, strict=True)
-    n_all = sum(sd[k].numel() for k in sd)
-    n_got = sum(filled[k].numel() for k in filled)
-    if verbose:
-        print(f"filled {len(filled)}/{len(sd)} tensors, {100 * n_got / n_all:.1f}% of values")
-        print("not filled:", missing)
-        if unmapped_nodes:
-            print("unmapped nodes:", unmapped_nodes)
-    model.fill_report = {
-        "tensors": len(filled),
-        "of": len(sd),
-        "value_fraction": n_got / n_all,
-        "missing": missing,
-        "unmapped_nodes": unmapped_nodes,
-    }
-    # the weights stay frozen: fold weight norm once instead of recomputing every weight on every
-    # forward pass (the same weights; a fit step no longer spends ~15 ms on it)
-    for mod in model.modules():
-        if hasattr(mod, "weight_g"):
-            torch.nn.utils.remove_weight_norm(mod)
-    for p in model.parameters():
-        p.requires_grad_(False)
-    return model
 
 
 def _install_onnx_istft(model, basis, wsum):
