@@ -106,7 +106,7 @@ def _build(source: Path, text_path: Path, decoder_path: Path, defaults_path: Pat
     from onnx import numpy_helper
     from onnx.utils import Extractor
 
-    from .fast import SELECTIONS, _dequantize_convs
+    from .static_int8 import SELECTIONS, _dequantize_convs
 
     model = onnx.load(str(source))
     names = [i.name for i in model.graph.input]
@@ -155,7 +155,7 @@ def _input_ranges(text: Any, decoder: Any, names: list[str], defaults: dict[str,
     import onnx
     import onnxruntime as ort
 
-    from .fast import CALIB_TOKENS
+    from .static_int8 import CALIB_TOKENS
 
     probe = onnx.ModelProto()
     probe.CopyFrom(decoder)
