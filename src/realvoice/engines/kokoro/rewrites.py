@@ -18,6 +18,7 @@ arithmetic, equal up to float rounding:
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -180,10 +181,8 @@ def snake_in_two_passes(model: Any, halvings: int = COS_HALVINGS) -> int:
     The per-channel products (``2 alpha a``, ``2 alpha b``, ``b + 1 / (2 alpha)``) are vectors, not
     signal passes. Where ``n`` is ``x * r + o`` (``instance_norm_as_affine``), both passes read ``x``
     instead, with ``a * r`` for ``a`` and ``a * o + b`` for ``b``."""
-    from onnx import helper
 
     gr = _Graph(model.graph)
-    producer = gr.index.producer
     quad_a, quad_d, quad_e = _cos_quadratic(halvings)
     constants = {
         "two_pi": 2 * np.pi, "minus_pi": -np.pi, "step": 2.0**-halvings, "two": 2.0, "minus_one": -1.0,
@@ -193,84 +192,118 @@ def snake_in_two_passes(model: Any, halvings: int = COS_HALVINGS) -> int:
     count = 0
     folded: dict[str, int] = {}  # norm output -> how many Snakes now read its input instead
     for sin in model.graph.node:
-        if sin.op_type != "Sin" or sin.input[0] not in producer or len(gr.consumers(sin.output[0])) != 1:
-            continue
-        scale, (power,) = producer[sin.input[0]], gr.consumers(sin.output[0])
-        exponent = gr.value(power.input[1]) if power.op_type == "Pow" else None
-        if scale.op_type != "Mul" or exponent is None or float(exponent) != 2.0:
-            continue
-        alpha_name = next((x for x in scale.input if gr.value(x) is not None), None)
-        y = next((x for x in scale.input if x != alpha_name), None)
-        users = gr.consumers(power.output[0])
-        if alpha_name is None or y is None or y not in producer or len(users) != 1 or users[0].op_type != "Mul":
-            continue
-        recip_mul = users[0]
-        recip = next((gr.value(x) for x in recip_mul.input if x != power.output[0]), None)
-        alpha = gr.value(alpha_name)
-        finals = gr.consumers(recip_mul.output[0])
-        if recip is None or alpha is None or recip.shape != alpha.shape or len(finals) != 1:
-            continue
-        final, shift = finals[0], producer[y]
-        if final.op_type != "Add" or {c.name for c in gr.consumers(y)} != {scale.name, final.name}:
-            continue
-        if shift.op_type != "Add" or not np.allclose(recip * alpha, 1, rtol=1e-4):
-            continue
-        affine = next((producer[x] for x in shift.input if x in producer and producer[x].op_type == "Mul"), None)
-        if affine is None or len(gr.consumers(affine.output[0])) != 1:
-            continue
-        if any(gr.value(x) is not None for x in affine.input):
-            continue
-        # a: the AdaIN's per-channel (1 + gamma), an Add's output; n: the normalised signal
-        a = next((x for x in affine.input if x in producer and producer[x].op_type == "Add"), None)
-        if a is None:
-            continue
-        n = next(x for x in affine.input if x != a)
-        b = next(x for x in shift.input if x != affine.output[0])
-        p, nodes = scale.name + "/snake", []
-
-        def op(kind: str, inputs: list[str], tag: str, out: str | None = None, **attrs: Any) -> str:
-            out = out or f"{p}/{tag}"  # noqa: B023 (each node is built inside this iteration)
-            nodes.append(helper.make_node(kind, inputs, [out], name=f"{p}/{tag}", **attrs))  # noqa: B023
-            return out
-
-        norm = _affine_norm(gr, n)
-        if norm is not None:
-            # n = x * r + o (instance_norm_as_affine): read x itself, with a * r and a * o + b per channel
-            x, r, o = norm
-            b = op("Add", [op("Mul", [a, o], "ao"), b], "bo")
-            a = op("Mul", [a, r], "ar")
-            gr.replace[affine.name] = [helper.make_node("Mul", [x, a], list(affine.output), name=affine.name)]
-            folded[n] = folded.get(n, 0) + 1
-            n = x
-        two_alpha = gr.const(p + "/two_alpha", (2 * alpha).astype(np.float32))
-        half_recip = gr.const(p + "/half_recip", (0.5 / alpha).astype(np.float32))
-        t = op("Add", [op("Mul", [n, op("Mul", [a, two_alpha], "a2")], "t0"), op("Mul", [b, two_alpha], "b2")], "t")
-        reduced = op("Abs", [op("Mod", [t, k["two_pi"]], "mod", fmod=1)], "abs")  # [0, 2 pi)
-        theta = op("Add", [reduced, k["minus_pi"]], "theta")
-        q = op("Pow", [op("Mul", [theta, k["step"]], "phi"), k["two"]], "q")
-        c = op("Pow", [op("Add", [q, k["quad_d"]], "qd"), k["two"]], "qd2")
-        c = op("Add", [op("Mul", [c, k["quad_a"]], "qa"), k["quad_e"]], "cos0")
-        for j in range(halvings):
-            c2 = op("Mul", [op("Pow", [c, k["two"]], f"c{j}sq"), k["two"]], f"c{j}x2")
-            c = op("Add", [c2, k["minus_one"]], f"cos{j + 1}")
-        # b + 1/(2 alpha) joins in pass 2, as one per-channel vector: at the end of pass 1 a vector computed
-        # from reductions of x ended the pass (and a Split's output, b itself, would end either pass)
-        w = op("Mul", [c, half_recip], "w")
-        hb = op("Add", [b, half_recip], "hb")
-        gr.replace[scale.name] = nodes
-        gr.replace[shift.name] = [
-            helper.make_node("Add", [affine.output[0], hb], [p + "/y_hb"], name=p + "/y_hb"),
-            helper.make_node("Add", [p + "/y_hb", w], list(final.output), name=shift.name),
-        ]
-        for done in (sin, power, recip_mul, final):
-            gr.replace[done.name] = []
-        count += 1
+        match = _snake_match(gr, sin)
+        if match is not None:
+            _rewrite_snake(gr, match, k, halvings, folded)
+            count += 1
+    producer = gr.index.producer
     for n, readers in folded.items():  # a norm every reader of which now reads its input (the export
         if readers == len(gr.consumers(n)):  # shares one norm between parallel residual blocks)
             gr.replace[producer[n].name] = gr.replace[producer[producer[n].input[0]].name] = []
     gr.commit()
     toposort(model.graph)
     return count
+
+
+@dataclass(frozen=True)
+class _Snake:
+    """One AdaIN + Snake found in the graph: its nodes, ``alpha``, and the names of ``a``, ``n`` and ``b``."""
+
+    sin: Any
+    scale: Any
+    power: Any
+    recip_mul: Any
+    final: Any
+    shift: Any
+    affine: Any
+    alpha: np.ndarray
+    a: str
+    n: str
+    b: str
+
+
+def _snake_match(gr: _Graph, sin: Any) -> _Snake | None:
+    """The AdaIN + Snake around a Sin node, or None where the pattern does not hold exactly."""
+    producer = gr.index.producer
+    if sin.op_type != "Sin" or sin.input[0] not in producer or len(gr.consumers(sin.output[0])) != 1:
+        return None
+    scale, (power,) = producer[sin.input[0]], gr.consumers(sin.output[0])
+    exponent = gr.value(power.input[1]) if power.op_type == "Pow" else None
+    if scale.op_type != "Mul" or exponent is None or float(exponent) != 2.0:
+        return None
+    alpha_name = next((x for x in scale.input if gr.value(x) is not None), None)
+    y = next((x for x in scale.input if x != alpha_name), None)
+    users = gr.consumers(power.output[0])
+    if alpha_name is None or y is None or y not in producer or len(users) != 1 or users[0].op_type != "Mul":
+        return None
+    recip_mul = users[0]
+    recip = next((gr.value(x) for x in recip_mul.input if x != power.output[0]), None)
+    alpha = gr.value(alpha_name)
+    finals = gr.consumers(recip_mul.output[0])
+    if recip is None or alpha is None or recip.shape != alpha.shape or len(finals) != 1:
+        return None
+    final, shift = finals[0], producer[y]
+    if final.op_type != "Add" or {c.name for c in gr.consumers(y)} != {scale.name, final.name}:
+        return None
+    if shift.op_type != "Add" or not np.allclose(recip * alpha, 1, rtol=1e-4):
+        return None
+    affine = next((producer[x] for x in shift.input if x in producer and producer[x].op_type == "Mul"), None)
+    if affine is None or len(gr.consumers(affine.output[0])) != 1:
+        return None
+    if any(gr.value(x) is not None for x in affine.input):
+        return None
+    # a: the AdaIN's per-channel (1 + gamma), an Add's output; n: the normalised signal
+    a = next((x for x in affine.input if x in producer and producer[x].op_type == "Add"), None)
+    if a is None:
+        return None
+    n = next(x for x in affine.input if x != a)
+    b = next(x for x in shift.input if x != affine.output[0])
+    return _Snake(sin, scale, power, recip_mul, final, shift, affine, alpha, a, n, b)
+
+
+def _rewrite_snake(gr: _Graph, m: _Snake, k: dict[str, str], halvings: int, folded: dict[str, int]) -> None:
+    """Replace one matched AdaIN + Snake with the two passes of ``snake_in_two_passes``."""
+    from onnx import helper
+
+    p, nodes = m.scale.name + "/snake", []
+
+    def op(kind: str, inputs: list[str], tag: str, out: str | None = None, **attrs: Any) -> str:
+        out = out or f"{p}/{tag}"
+        nodes.append(helper.make_node(kind, inputs, [out], name=f"{p}/{tag}", **attrs))
+        return out
+
+    a, n, b = m.a, m.n, m.b
+    norm = _affine_norm(gr, n)
+    if norm is not None:
+        # n = x * r + o (instance_norm_as_affine): read x itself, with a * r and a * o + b per channel
+        x, r, o = norm
+        b = op("Add", [op("Mul", [a, o], "ao"), b], "bo")
+        a = op("Mul", [a, r], "ar")
+        gr.replace[m.affine.name] = [helper.make_node("Mul", [x, a], list(m.affine.output), name=m.affine.name)]
+        folded[n] = folded.get(n, 0) + 1
+        n = x
+    two_alpha = gr.const(p + "/two_alpha", (2 * m.alpha).astype(np.float32))
+    half_recip = gr.const(p + "/half_recip", (0.5 / m.alpha).astype(np.float32))
+    t = op("Add", [op("Mul", [n, op("Mul", [a, two_alpha], "a2")], "t0"), op("Mul", [b, two_alpha], "b2")], "t")
+    reduced = op("Abs", [op("Mod", [t, k["two_pi"]], "mod", fmod=1)], "abs")  # [0, 2 pi)
+    theta = op("Add", [reduced, k["minus_pi"]], "theta")
+    q = op("Pow", [op("Mul", [theta, k["step"]], "phi"), k["two"]], "q")
+    c = op("Pow", [op("Add", [q, k["quad_d"]], "qd"), k["two"]], "qd2")
+    c = op("Add", [op("Mul", [c, k["quad_a"]], "qa"), k["quad_e"]], "cos0")
+    for j in range(halvings):
+        c2 = op("Mul", [op("Pow", [c, k["two"]], f"c{j}sq"), k["two"]], f"c{j}x2")
+        c = op("Add", [c2, k["minus_one"]], f"cos{j + 1}")
+    # b + 1/(2 alpha) joins in pass 2, as one per-channel vector: at the end of pass 1 a vector computed
+    # from reductions of x ended the pass (and a Split's output, b itself, would end either pass)
+    w = op("Mul", [c, half_recip], "w")
+    hb = op("Add", [b, half_recip], "hb")
+    gr.replace[m.scale.name] = nodes
+    gr.replace[m.shift.name] = [
+        helper.make_node("Add", [m.affine.output[0], hb], [p + "/y_hb"], name=p + "/y_hb"),
+        helper.make_node("Add", [p + "/y_hb", w], list(m.final.output), name=m.shift.name),
+    ]
+    for done in (m.sin, m.power, m.recip_mul, m.final):
+        gr.replace[done.name] = []
 
 
 def stft_as_convolution(model: Any) -> int:
@@ -481,89 +514,110 @@ def lift_to_4d(model: Any) -> int:
     (The [1, C, T, 1] form was tried too: OpenVINO ran its element-wise passes channel-first over a
     last dimension of 1, 18 times slower.) Tensors leave and enter the lifted path by Squeeze and
     Unsqueeze, where an op outside the list reads or writes them."""
-    import onnx
-    from onnx import helper
+    lifter = _Lifter(model)
+    for n in model.graph.node:
+        if n.name in lifter.region:
+            lifter.lift(n)
+    gr = lifter.gr
+    count = gr.commit()
+    model.graph.node.extend(gr.new_nodes)
+    del model.graph.value_info[:]
+    toposort(model.graph)
+    return count
 
-    ranks = {}
-    inferred = onnx.shape_inference.infer_shapes(model)
-    for v in [*inferred.graph.value_info, *inferred.graph.input, *inferred.graph.output]:
-        if v.type.tensor_type.HasField("shape"):
-            ranks[v.name] = len(v.type.tensor_type.shape.dim)
-    gr = _Graph(model.graph)
-    constants = {i.name: i for i in model.graph.initializer}
-    constants.update({name: node.attribute[0].t for name, node in gr.const_nodes.items()})
 
-    def data_inputs(n: Any) -> list[int]:
+class _Lifter:
+    """The region of the graph that can run on [1, C, 1, T], and how each of its nodes is rewritten."""
+
+    def __init__(self, model: Any) -> None:
+        import onnx
+
+        self.ranks: dict[str, int] = {}
+        inferred = onnx.shape_inference.infer_shapes(model)
+        for v in [*inferred.graph.value_info, *inferred.graph.input, *inferred.graph.output]:
+            if v.type.tensor_type.HasField("shape"):
+                self.ranks[v.name] = len(v.type.tensor_type.shape.dim)
+        self.gr = gr = _Graph(model.graph)
+        self.constants = {i.name: i for i in model.graph.initializer}
+        self.constants.update({name: node.attribute[0].t for name, node in gr.const_nodes.items()})
+        self.region = {n.name for n in model.graph.node if self.liftable(n)}
+        outputs = {o.name for o in model.graph.output}
+        self.inside = {o for n in model.graph.node if n.name in self.region for o in n.output}
+        self.entries: dict[str, str] = {}
+        self.lifted_consts: dict[str, str] = {}
+        self.axis_1 = gr.const("lift/axis", np.array([2], np.int64))
+        # lifted tensors that something outside the region reads: written under a 4-D name, squeezed back
+        self.escaping = {
+            o for o in self.inside if o in outputs or any(c.name not in self.region for c in gr.consumers(o))
+        }
+
+    def data_inputs(self, n: Any) -> list[int]:
         chosen = _LIFT_DATA_INPUTS[n.op_type]
         return [i for i in (range(len(n.input)) if chosen is None else chosen) if i < len(n.input) and n.input[i]]
 
-    def liftable(n: Any) -> bool:
+    def liftable(self, n: Any) -> bool:
+        ranks, constants = self.ranks, self.constants
         if n.op_type not in _LIFT_DATA_INPUTS or any(ranks.get(o) != 3 for o in n.output):
             return False
         if n.op_type == "Conv" and n.input[1] not in constants and ranks.get(n.input[1]) != 3:
             return False
-        if n.op_type == "ReduceMean" and _reduce_axes(gr, n) is None:
+        if n.op_type == "ReduceMean" and _reduce_axes(self.gr, n) is None:
             return False
-        return all(n.input[i] in constants or ranks.get(n.input[i]) in (0, 3) for i in data_inputs(n))
+        return all(n.input[i] in constants or ranks.get(n.input[i]) in (0, 3) for i in self.data_inputs(n))
 
-    region = {n.name for n in model.graph.node if liftable(n)}
-    outputs = {o.name for o in model.graph.output}
-    inside = {o for n in model.graph.node if n.name in region for o in n.output}
-    entries: dict[str, str] = {}
-    lifted_consts: dict[str, str] = {}
-    axis_1 = gr.const("lift/axis", np.array([2], np.int64))
+    def entry(self, name: str) -> str:
+        """A tensor from outside the region, unsqueezed once to 4-D."""
+        from onnx import helper
 
-    def entry(name: str) -> str:
-        if name not in entries:
-            entries[name] = name + "/4d"
-            gr.new_nodes.append(helper.make_node("Unsqueeze", [name, axis_1], [name + "/4d"], name=name + "/4d"))
-        return entries[name]
+        if name not in self.entries:
+            self.entries[name] = name + "/4d"
+            unsqueeze = helper.make_node("Unsqueeze", [name, self.axis_1], [name + "/4d"], name=name + "/4d")
+            self.gr.new_nodes.append(unsqueeze)
+        return self.entries[name]
 
-    def lifted_const(name: str) -> str:
-        t = constants[name]
+    def lifted_const(self, name: str) -> str:
+        """A constant with the new axis, made once (scalars and anything over 3-D stay as they are)."""
+        import onnx
+
+        t = self.constants[name]
         dims = list(t.dims)
         if int(np.prod(dims)) <= 1 or len(dims) > 3:
             return name
-        if name not in lifted_consts:
+        if name not in self.lifted_consts:
             t4 = onnx.TensorProto()
             t4.CopyFrom(t)
             t4.name = name + "/4d"
             dims = [1] * (3 - len(dims)) + dims
             del t4.dims[:]
             t4.dims.extend([*dims[:2], 1, dims[2]])
-            gr.new_init.append(t4)
-            lifted_consts[name] = t4.name
-        return lifted_consts[name]
+            self.gr.new_init.append(t4)
+            self.lifted_consts[name] = t4.name
+        return self.lifted_consts[name]
 
-    # lifted tensors that something outside the region reads: written under a 4-D name, squeezed back
-    escaping = {o for o in inside if o in outputs or any(c.name not in region for c in gr.consumers(o))}
+    def lifted(self, name: str) -> str:
+        return name + "/in4d" if name in self.escaping else name
 
-    def lifted(name: str) -> str:
-        return name + "/in4d" if name in escaping else name
+    def lift(self, n: Any) -> None:
+        from onnx import helper
 
-    for n in model.graph.node:
-        if n.name not in region:
-            continue
-        new = helper.make_node(n.op_type, list(n.input), [lifted(o) for o in n.output], name=n.name)
-        for i in data_inputs(n):
+        gr = self.gr
+        new = helper.make_node(n.op_type, list(n.input), [self.lifted(o) for o in n.output], name=n.name)
+        for i in self.data_inputs(n):
             x = n.input[i]
-            if x in constants:
-                new.input[i] = lifted_const(x)
-            elif ranks.get(x) == 3:
-                new.input[i] = lifted(x) if x in inside else entry(x)
+            if x in self.constants:
+                new.input[i] = self.lifted_const(x)
+            elif self.ranks.get(x) == 3:
+                new.input[i] = self.lifted(x) if x in self.inside else self.entry(x)
         new.attribute.extend(_lifted_attributes(n))
-        if n.op_type == "ReduceMean" and len(n.input) > 1 and n.input[1] in constants:
+        if n.op_type == "ReduceMean" and len(n.input) > 1 and n.input[1] in self.constants:
             axes = _reduce_axes(gr, n) or []
             new.input[1] = gr.const(n.name + "/axes4d", np.array([_lifted_axis(a) for a in axes], np.int64))
         squeezes = [
-            helper.make_node("Squeeze", [lifted(o), axis_1], [o], name=o + "/3d") for o in n.output if o in escaping
+            helper.make_node("Squeeze", [self.lifted(o), self.axis_1], [o], name=o + "/3d")
+            for o in n.output
+            if o in self.escaping
         ]
         gr.replace[n.name] = [new, *squeezes]
-    count = gr.commit()
-    model.graph.node.extend(gr.new_nodes)
-    del model.graph.value_info[:]
-    toposort(model.graph)
-    return count
 
 
 def _lifted_attributes(n: Any) -> list:
