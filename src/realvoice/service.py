@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import shutil
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -47,11 +46,12 @@ from .models import (
 from .pipeline import Chunk
 from .progress import Progress
 from .renderer import Controls, Resolve, SpeakingVoice, SpeechRenderer
-from .store import Database, FileBlobStore, JobRow, VoiceRow
-from .store.blobs import check_id, new_id
+from .store import Database, FileBlobStore, VoiceRow
+from .store.blobs import new_id
 from .store.consent import ConsentChallenges
 from .store.janitor import sweep_abandoned
-from .store.leases import Lease, Leases
+from .store.jobs import JobRecord, JobStore
+from .store.leases import Leases
 from .store.lexicon import LexiconStore
 from .streaming import SpeechStream
 from .voice_cache import VoiceModels
@@ -84,7 +84,7 @@ class RealVoiceCloningService:
             self.settings.renders_dir,
             self.settings.jobs_dir,
         )
-        self._job_leases: dict[str, Lease] = {}
+        self.jobs = JobStore(self.db, self.leases, self.settings.renders_dir)
         self._engine = engine
         self._engine_lock = threading.Lock()
         self.voices = VoiceStore(self.settings, self.db, self.blobs, self.leases, lambda: self.engine, VoiceModels())
@@ -109,62 +109,12 @@ class RealVoiceCloningService:
     def _voice_model(self, row: VoiceRow) -> VoiceModel:
         return self.voices.model(row)
 
-    def _job(self, user_id: str, kind: str) -> tuple[str, Progress]:
-        job_id = new_id()
-        self._job_leases[job_id] = self.leases.hold(f"job-{job_id}")
-        with self.db.session() as s:
-            s.add(JobRow(id=job_id, user_id=user_id, kind=kind, status="running", progress=0.0, message="queued"))
-        last = [0.0]
-
-        def update(fraction: float, message: str) -> None:
-            now = time.monotonic()
-            if now - last[0] < 0.5 and fraction < 1.0:
-                return
-            last[0] = now
-            with self.db.session() as s:
-                job = s.get(JobRow, job_id)
-                if job is not None:
-                    job.progress, job.message = round(float(fraction), 3), message
-
-        return job_id, update
-
-    def _finish_job(self, job_id: str, ok: bool, result: dict[str, Any]) -> None:
-        with self.db.session() as s:
-            job = s.get(JobRow, job_id)
-            if job is not None:
-                job.status, job.progress, job.result = ("done" if ok else "failed"), 1.0, result
-                if not ok:
-                    job.message = str(result.get("error", "failed"))[:200]
-        lease = self._job_leases.pop(job_id, None)
-        if lease is not None:
-            lease.release()
-
-    def get_job(self, job_id: str, user_id: str) -> dict[str, Any]:
-        check_user(user_id)
-        with self.db.session() as s:
-            job = s.get(JobRow, job_id)
-            if job is None or job.user_id != user_id:
-                raise RealVoiceError(f"job {job_id!r} not found", code="job_not_found")
-            return {
-                "job_id": job.id,
-                "kind": job.kind,
-                "status": job.status,
-                "progress": job.progress,
-                "message": job.message,
-                "result": job.result,
-                "attempts": job.attempts or 0,
-            }
+    def get_job(self, job_id: str, user_id: str) -> JobRecord:
+        return self.jobs.get(job_id, check_user(user_id))
 
     def delete_job(self, job_id: str, user_id: str) -> bool:
         """Remove the user's job row and anything it rendered; False if the user has no such job."""
-        check_user(user_id)
-        with self.db.session() as s:
-            job = s.get(JobRow, job_id)
-            if job is None or job.user_id != user_id:
-                return False
-            shutil.rmtree(self.settings.renders_dir / check_id(job.id, "job id"), ignore_errors=True)
-            s.delete(job)
-            return True
+        return self.jobs.delete(job_id, check_user(user_id))
 
     # --- creating a voice ----------------------------------------------------------------------
 
@@ -227,7 +177,7 @@ class RealVoiceCloningService:
             request = check_request(voice_name, audio_files, labels, self.settings.max_samples)
             job_progress: Progress | None = None
             if record_job:
-                job_id, job_progress = self._job(user_id, "clone")
+                job_id, job_progress = self.jobs.start(user_id, "clone")
             stages = enrollment_stages(_both(job_progress, progress))
             stages.begin("intake", "checking the consent recording" if consent else "checking the samples")
             statement = self._consent_statement(user_id, consent)
@@ -253,11 +203,11 @@ class RealVoiceCloningService:
             result.elapsed_s = round(time.perf_counter() - t0, 2)
             stages.done("voice ready")
             if job_id:
-                self._finish_job(job_id, True, {"voice_id": result.voice_id})
+                self.jobs.finish(job_id, True, {"voice_id": result.voice_id})
             return result
         except RealVoiceError as exc:
             if job_id:
-                self._finish_job(job_id, False, {"error": exc.message, "code": exc.code})
+                self.jobs.finish(job_id, False, {"error": exc.message, "code": exc.code})
             return CloneResult(
                 success=False,
                 name=str(voice_name),
@@ -270,7 +220,7 @@ class RealVoiceCloningService:
         except BaseException as exc:  # a bug or an interrupt: the job must still end before it propagates
             if job_id:
                 failure = {"error": f"internal error: {type(exc).__name__}", "code": "internal_error"}
-                self._finish_job(job_id, False, failure)
+                self.jobs.finish(job_id, False, failure)
             raise
 
     def issue_consent_challenge(self, user_id: str, speaker_name: str) -> ConsentChallenge:

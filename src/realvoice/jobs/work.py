@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import time
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
@@ -200,24 +199,11 @@ class JobWork:
     def progress(self, job_id: str, attempt: int = 1) -> Callable[[float, str], None]:
         """A progress callback that writes the job row at most every 0.25 s (and always at the end); on a
         second attempt each message says so, since the progress starts again from the beginning."""
-        last = [0.0]
         again = f" (attempt {attempt}: a worker stopped, another took over)" if attempt > 1 else ""
-
-        def progress(fraction: float, message: str) -> None:
-            now = time.monotonic()
-            if now - last[0] >= 0.25 or fraction >= 1.0:
-                last[0] = now
-                text = message[:200] + (again if fraction < 1.0 else "")
-                self.update(job_id, progress=min(max(float(fraction), 0.0), 1.0), message=text)
-
-        return progress
+        return self.service.jobs.progress_writer(job_id, every_s=0.25, suffix=again)
 
     def update(self, job_id: str, **values: Any) -> None:
-        with self.service.db.session() as s:
-            job = s.get(JobRow, job_id)
-            if job is not None:
-                for key, value in values.items():
-                    setattr(job, key, value)
+        self.service.jobs.update(job_id, **values)
 
 
 def relabel(result: CloneResult, req: VoiceBuild, folder: Path) -> None:

@@ -25,23 +25,23 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=problem_responses
 
 def read_job(service: RealVoiceCloningService, job_id: str, user_id: str) -> Job:
     """The user's job; another user's job reads exactly as a missing one (404)."""
-    raw: dict[str, Any] = service.get_job(job_id, user_id)
-    stored = raw.get("result") or {}
+    job = service.get_job(job_id, user_id)
+    stored = job.result
     result = CloneResult.model_validate(stored) if "success" in stored else None
     voice_id = result.voice_id if result else stored.get("voice_id")
     speech = SpeechResult.model_validate(stored["speech"]) if "speech" in stored else None
-    done = raw["status"] == "done" and speech is not None and speech.success
+    done = job.status == "done" and speech is not None and speech.success
     return Job(
         speech=speech,
-        audio_url=f"/v1/jobs/{raw['job_id']}/audio" if done else None,
-        job_id=raw["job_id"],
-        kind=raw["kind"],
-        status=raw["status"] if raw["status"] in ("queued", "running", "done", "failed") else "running",
-        progress=round(100 * float(raw["progress"] or 0.0), 1),
-        message=raw["message"] or "",
+        audio_url=f"/v1/jobs/{job.job_id}/audio" if done else None,
+        job_id=job.job_id,
+        kind=job.kind,
+        status=job.status,
+        progress=round(100 * job.progress, 1),
+        message=job.message,
         voice_id=voice_id,
         result=result,
-        attempts=int(raw.get("attempts") or 0),
+        attempts=job.attempts,
     )
 
 
@@ -92,8 +92,7 @@ async def job_events(job_id: str, user: CurrentUser, state: StateDep, request: R
 def job_audio(job_id: str, user: CurrentUser, state: StateDep) -> FileResponse:
     """The file a finished speech job made."""
     job = read_job(state.service, job_id, user)
-    raw = state.service.get_job(job_id, user)
-    name = (raw.get("result") or {}).get("audio_file")
+    name = state.service.get_job(job_id, user).result.get("audio_file")
     if job.kind != "speech" or job.status != "done" or not isinstance(name, str):
         raise ApiError(409, f"job {job_id!r} has no audio (it is a {job.kind} job, {job.status})", code="no_audio")
     path = state.service.settings.renders_dir / check_id(job_id, "job id") / Path(name).name

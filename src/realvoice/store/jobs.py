@@ -1,0 +1,103 @@
+"""Job rows: one store for the jobs of the CLI, the Python API and the REST API."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from ..errors import RealVoiceError
+from ..progress import Progress
+from .blobs import check_id, new_id
+from .db import Database, JobRow
+from .leases import Lease, Leases
+
+JobStatus = Literal["queued", "running", "done", "failed"]
+STATUSES = ("queued", "running", "done", "failed")
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """A job as its owner sees it."""
+
+    job_id: str
+    kind: str  # "clone" (CLI, Python), "voice" and "speech" (REST)
+    status: JobStatus
+    progress: float  # 0-1
+    message: str
+    result: dict[str, Any] = field(default_factory=dict)
+    attempts: int = 0
+
+
+class JobStore:
+    def __init__(self, db: Database, leases: Leases, renders_dir: Path) -> None:
+        self.db, self.leases, self.renders_dir = db, leases, renders_dir
+        self._leases: dict[str, Lease] = {}
+
+    def start(self, user_id: str, kind: str) -> tuple[str, Progress]:
+        """A running job, held by this process until :meth:`finish`, and its progress writer."""
+        job_id = new_id()
+        self._leases[job_id] = self.leases.hold(f"job-{job_id}")
+        with self.db.session() as s:
+            s.add(JobRow(id=job_id, user_id=user_id, kind=kind, status="running", progress=0.0, message="queued"))
+        return job_id, self.progress_writer(job_id, every_s=0.5)
+
+    def progress_writer(self, job_id: str, every_s: float, suffix: str = "") -> Progress:
+        """Writes progress at most every ``every_s`` seconds (and always at the end)."""
+        last = [0.0]
+
+        def update(fraction: float, message: str) -> None:
+            now = time.monotonic()
+            if now - last[0] < every_s and fraction < 1.0:
+                return
+            last[0] = now
+            text = message[:200] + (suffix if fraction < 1.0 else "")
+            self.update(job_id, progress=round(min(max(float(fraction), 0.0), 1.0), 3), message=text)
+
+        return update
+
+    def update(self, job_id: str, **values: Any) -> None:
+        with self.db.session() as s:
+            job = s.get(JobRow, job_id)
+            if job is not None:
+                for key, value in values.items():
+                    setattr(job, key, value)
+
+    def finish(self, job_id: str, ok: bool, result: dict[str, Any]) -> None:
+        with self.db.session() as s:
+            job = s.get(JobRow, job_id)
+            if job is not None:
+                job.status, job.progress, job.result = ("done" if ok else "failed"), 1.0, result
+                if not ok:
+                    job.message = str(result.get("error", "failed"))[:200]
+        lease = self._leases.pop(job_id, None)
+        if lease is not None:
+            lease.release()
+
+    def get(self, job_id: str, user_id: str) -> JobRecord:
+        """The user's job; another user's job reads exactly as a missing one."""
+        with self.db.session() as s:
+            job = s.get(JobRow, job_id)
+            if job is None or job.user_id != user_id:
+                raise RealVoiceError(f"job {job_id!r} not found", code="job_not_found")
+            return JobRecord(
+                job_id=job.id,
+                kind=job.kind,
+                status=cast(JobStatus, job.status if job.status in STATUSES else "running"),
+                progress=float(job.progress or 0.0),
+                message=job.message or "",
+                result=dict(job.result or {}),
+                attempts=int(job.attempts or 0),
+            )
+
+    def delete(self, job_id: str, user_id: str) -> bool:
+        """Remove the user's job row and anything it rendered; False if the user has no such job."""
+        with self.db.session() as s:
+            job = s.get(JobRow, job_id)
+            if job is None or job.user_id != user_id:
+                return False
+            shutil.rmtree(self.renders_dir / check_id(job.id, "job id"), ignore_errors=True)
+            s.delete(job)
+            return True
