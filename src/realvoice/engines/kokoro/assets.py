@@ -14,6 +14,7 @@ import numpy as np
 from ...errors import EngineError
 
 MODEL_NAME = "kokoro-v1.0.int8.onnx"
+SAMPLE_RATE = 24000  # the model speaks at this rate
 PARTS = 4
 
 

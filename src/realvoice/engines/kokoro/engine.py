@@ -20,11 +20,11 @@ from ...config import Settings
 from ...errors import EngineError, ModelFileError
 from ..base import PHONEME_MARKER, EnrollSample, Progress, VoiceModel
 from . import adapters, assets, openvino_runtime, static_int8
+from .assets import SAMPLE_RATE
 from .enroll import ADAPTER_PREFIX, EQ_ARRAY, fit_voice
 from .phonemes import Phonemizer
 from .validation import cached_json
 
-SAMPLE_RATE = 24000
 MAX_TOKENS = 510
 VERSION = "kokoro-82m-v1.0-int8/3"  # /3: a spectral correction per voice; /2: AdaIN adapters, pitch scale
 SUPPORTED_VERSIONS = (VERSION, "kokoro-82m-v1.0-int8/2", "kokoro-82m-v1.0-int8/1")

@@ -20,13 +20,13 @@ from ...analysis import SpeakerEncoder, median_f0
 from ...audio import resample
 from ...progress import Progress, Stages
 from ..base import EnrollSample, VoiceModel
+from .assets import SAMPLE_RATE
 from .validation import WER_TOLERANCE, Point, Validation, first_passing
 
 if TYPE_CHECKING:
     from .engine import KokoroEngine
     from .fitting import FitConfig, FitPoint, FitResult, FitStats
 
-SAMPLE_RATE = 24000
 EQ_ARRAY = "eq_db"  # voice-model array: the voice's spectral correction, dB per bin of audio.spectrum
 ADAPTER_PREFIX = "adain."  # voice-model arrays holding AdaIN bias offsets, one per decoder layer
 # When neither of the fit's own points passes, points this far from the start voice toward the fit

@@ -20,11 +20,11 @@ import numpy as np
 from ...analysis import SpeakerEncoder, cosine
 from ...audio import atomic_write, spectrum
 from . import assets
+from .assets import SAMPLE_RATE
 
 if TYPE_CHECKING:
     from .engine import KokoroEngine
 
-SAMPLE_RATE = 24000
 # Two sentences, judged together: on one sentence of eighteen words, Whisper mishearing three words
 # of a good fit sent it back to a stranger (issue 21).
 VALIDATION_SENTENCE = (
