@@ -85,7 +85,7 @@ def _ours(engine: KokoroEngine, voice: VoiceModel, text: str) -> tuple[float, fl
     t0 = time.perf_counter()
     first = None
     samples = 0
-    for chunk in stream_speech(engine, voice, text, max_chars=20_000, fast_start=True):
+    for chunk in stream_speech(engine, voice, text, max_chars=20_000, split_first=True):
         samples += len(chunk.audio)
         first = first or time.perf_counter() - t0
     total = time.perf_counter() - t0

@@ -53,11 +53,10 @@ def _trim(x: np.ndarray, sr: int, threshold: float = 0.005) -> np.ndarray:
     return y
 
 
-# streaming starts with a few words so the first audio comes quickly: "When we started" is 1.8 s of
-# audio (Kokoro's padding included) and took 0.48 s to make on 2 cores
+# Streaming starts with a few words so the first audio comes quickly: synthesis time grows with the
+# chunk's length (docs/runtime.md).
 FIRST_CHUNK_WORDS = 3
-# A first sentence this short is spoken whole: "Thanks for watching, see you soon!" took RTF 0.174 as
-# two chunks and 0.136 as one (each pass also decodes Kokoro's silent pads), first audio 0.24 s either way.
+# A first sentence this short is spoken whole: splitting it costs a second pass with its own silent pads.
 SHORT_SENTENCE_WORDS = 8
 # Words a spoken phrase often starts with: cutting just before one sounds like a natural phrase break.
 _PHRASE_STARTS = frozenset(
@@ -103,7 +102,7 @@ _PHRASE_STARTS = frozenset(
 )
 
 
-def quick_start(sentences: list[str], max_words: int = FIRST_CHUNK_WORDS) -> list[str]:
+def split_first_sentence(sentences: list[str], max_words: int = FIRST_CHUNK_WORDS) -> list[str]:
     """Split a long first sentence after its first few words so streaming can start sooner.
 
     A sentence of up to ``SHORT_SENTENCE_WORDS`` is left whole. A clause boundary (comma,
@@ -150,18 +149,18 @@ def stream_speech(
     max_chars: int = 10_000,
     lexicon: Mapping[str, str] | None = None,
     progress: Progress | None = None,
-    fast_start: bool = False,
+    split_first: bool = False,
 ) -> Iterator[Chunk]:
     """One chunk per sentence as soon as it is synthesised; memory stays one sentence deep.
 
     The controls and the text are checked here, before the first sentence is made, so a bad request
-    fails at once. ``fast_start`` speaks the first few words on their own (for live streaming, where
+    fails at once. ``split_first`` speaks the first few words on their own (for live streaming, where
     the wait for the first audio matters more than the phrasing of the first sentence).
     """
     check_controls(speed, pause_scale, pitch_semitones)
     sentences = prepare_text(text, max_chars, lexicon)
-    if fast_start:
-        sentences = quick_start(sentences)
+    if split_first:
+        sentences = split_first_sentence(sentences)
     return speak_sentences(
         engine,
         voice,

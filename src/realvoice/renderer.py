@@ -22,7 +22,7 @@ from .mix import add_background_music, apply_effects, limit_true_peak, normalize
 from .mix.level import Leveller
 from .mix.master import encode_within_ceiling
 from .models import SpeechResult
-from .pipeline import Chunk, check_controls, prepare_text, quick_start, speak_sentences, stream_speech
+from .pipeline import Chunk, check_controls, prepare_text, speak_sentences, split_first_sentence, stream_speech
 from .progress import Progress
 from .provenance import Stamp
 from .streaming import SpeechStream
@@ -65,10 +65,10 @@ class SpeechRenderer:
         controls: Controls,
         *,
         progress: Progress | None = None,
-        fast_start: bool = True,
+        split_first: bool = True,
         max_chars: int | None = None,
     ) -> Iterator[Chunk]:
-        """Sentence-by-sentence audio chunks; ``fast_start`` speaks the first few words on their own."""
+        """Sentence-by-sentence audio chunks; ``split_first`` speaks the first few words on their own."""
         return stream_speech(
             self.engine,
             voice.model,
@@ -79,7 +79,7 @@ class SpeechRenderer:
             max_chars=max_chars or self.settings.max_text_chars,
             lexicon=voice.lexicon,
             progress=progress,
-            fast_start=fast_start,
+            split_first=split_first,
         )
 
     def open_stream(
@@ -106,7 +106,7 @@ class SpeechRenderer:
                 f"unknown music {background_music!r}; choose one of {', '.join(BEDS)}", code="bad_music"
             )
         voice = resolve()
-        sentences = quick_start(prepare_text(text, self.settings.max_text_chars, voice.lexicon))
+        sentences = split_first_sentence(prepare_text(text, self.settings.max_text_chars, voice.lexicon))
         sr = self.engine.sample_rate
         stamp = Stamp.for_voice(voice.voice_id)
         encoder = stream_encoder(format, sr, stamp.fields)
@@ -154,7 +154,7 @@ class SpeechRenderer:
         try:
             voice, chosen, music = self.prepare(resolve, output_path, controls, background_music, effects)
             # a file has no first-audio wait: keep the first sentence whole
-            chunks = self.stream(voice, text, controls, progress=progress, fast_start=False, max_chars=max_chars)
+            chunks = self.stream(voice, text, controls, progress=progress, split_first=False, max_chars=max_chars)
             path = output_path or default_path()
             sr = self.engine.sample_rate
             if not chosen and music is None and path.suffix.lower() in (".wav", ".flac"):

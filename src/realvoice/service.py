@@ -19,6 +19,7 @@ from .analysis.fingerprint import sample_hash
 from .config import Settings
 from .consent import ConsentRecording, Heard, check_statement
 from .consent.hear import hear_recording
+from .deadline import Deadline
 from .engines import Engine, VoiceModel, get_engine
 from .enrollment import (
     analyse,
@@ -189,7 +190,7 @@ class RealVoiceCloningService:
             if not allow_duplicate:
                 self.voices.refuse_duplicate(user_id, analysis.fingerprint)
             stages.begin("build", "building the voice model")
-            deadline = t0 + self.settings.enroll_seconds
+            deadline = Deadline.after(self.settings.enroll_seconds, start=t0)
             model = self.engine.enroll(
                 enroll_samples(analysis), progress=stages.within("build"), mode=mode, deadline=deadline
             )
@@ -310,14 +311,16 @@ class RealVoiceCloningService:
         pause_scale: float = 1.0,
         pitch_semitones: float = 0.0,
         progress: Progress | None = None,
-        fast_start: bool = True,
+        split_first: bool = True,
         max_chars: int | None = None,
     ) -> Iterator[Chunk]:
-        """Sentence-by-sentence audio chunks (a generator), for streaming; ``fast_start`` speaks the
+        """Sentence-by-sentence audio chunks (a generator), for streaming; ``split_first`` speaks the
         first few words on their own so the first audio arrives sooner."""
         voice = self._speaking(voice_id, user_id)()
         controls = Controls(speed, pause_scale, pitch_semitones)
-        return self.speech.stream(voice, text, controls, progress=progress, fast_start=fast_start, max_chars=max_chars)
+        return self.speech.stream(
+            voice, text, controls, progress=progress, split_first=split_first, max_chars=max_chars
+        )
 
     async def stream_user_cloned_speech(
         self, voice_id: str, text: str, user_id: str, **kwargs: Any

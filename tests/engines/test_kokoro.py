@@ -3,6 +3,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from realvoice.deadline import Deadline
 from realvoice.engines.kokoro import KokoroEngine, assets, openvino_runtime
 from realvoice.engines.kokoro.validation import VALIDATION_SENTENCE
 
@@ -184,7 +185,6 @@ def test_a_voice_with_a_spectral_correction_is_spoken_through_it(engine):
 
 def test_an_enrollment_deadline_shortens_a_fast_fit(engine, monkeypatch):
     """The fit gets what is left of the deadline after validation's share, within sane bounds."""
-    import time
 
     from realvoice.engines import EnrollSample
     from realvoice.engines.kokoro import enroll, fitting
@@ -205,7 +205,7 @@ def test_an_enrollment_deadline_shortens_a_fast_fit(engine, monkeypatch):
     samples = [EnrollSample("a", audio, 24000, np.ones(256, np.float32) / 16, text)]
     for seconds_left in (40.0, 300.0, 1.0):
         with pytest.raises(Stop):
-            engine.enroll(samples, mode="fast", deadline=time.perf_counter() + seconds_left)
+            engine.enroll(samples, mode="fast", deadline=Deadline.after(seconds_left))
     with pytest.raises(Stop):
         engine.enroll(samples, mode="fast")
     short, long_, tight, default = budgets

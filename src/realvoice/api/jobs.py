@@ -6,7 +6,6 @@ from ..consent import ConsentRecording
 from ..jobs import JobQueue, JobSlots, SpeechRender, UploadedSample, VoiceBuild
 from ..jobs.records import RedeemedConsent
 from ..service import RealVoiceCloningService
-from ..store import JobRow
 from ..store.blobs import new_id
 from ..store.leases import Lease
 from .schemas import SpeechJobRequest
@@ -80,12 +79,9 @@ class JobStarter:
         return job_id
 
     def _submit(self, job_id: str, lease: Lease, request: dict) -> None:
-        with self.service.db.session() as s:
-            row = s.get(JobRow, job_id)
-            assert row is not None
-            row.request = request
-            if request["kind"] == SPEECH_KIND:
-                row.result = {"voice_id": request["voice_id"]}
+        # A speech job's result names its voice from the start, so deleting the voice finds the job.
+        known = {"result": {"voice_id": request["voice_id"]}} if request["kind"] == SPEECH_KIND else {}
+        self.service.jobs.update(job_id, request=request, **known)
         self.queue.submit(job_id, lease)
 
     def shutdown(self) -> None:

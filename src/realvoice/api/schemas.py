@@ -49,8 +49,10 @@ MUSIC_HELP = "False, true (the default bed) or a bed's name."
 class SpeechRequest(BaseModel):
     """Text to speak in a voice, and how to produce it."""
 
-    text: str = Field(min_length=1, max_length=100_000, examples=["Hello from my cloned voice!"])
-    format: AudioFormat = "wav"
+    text: str = Field(
+        min_length=1, max_length=100_000, examples=["Hello from my cloned voice!"], description="English text to speak."
+    )
+    format: AudioFormat = Field(default="wav", description="The file's format.")
     effects: EffectsField = Field(
         default=None,
         description="Names (reverb, echo, compression, eq, normalize), "
@@ -58,8 +60,10 @@ class SpeechRequest(BaseModel):
         examples=[["eq", "compression", "reverb"]],
     )
     background_music: bool | MusicChoice = Field(default=False, description=MUSIC_HELP)
-    speed: float = Field(default=1.0, ge=0.5, le=2.0, allow_inf_nan=False)
-    pitch_semitones: float = Field(default=0.0, ge=-4.0, le=4.0, allow_inf_nan=False)
+    speed: float = Field(default=1.0, ge=0.5, le=2.0, allow_inf_nan=False, description="Speaking rate.")
+    pitch_semitones: float = Field(
+        default=0.0, ge=-4.0, le=4.0, allow_inf_nan=False, description="Pitch shift in semitones."
+    )
 
 
 StreamFormatName = Literal["mp3", "opus", "ogg", "aac", "flac", "wav", "pcm"]
@@ -68,7 +72,9 @@ StreamFormatName = Literal["mp3", "opus", "ogg", "aac", "flac", "wav", "pcm"]
 class SpeechStreamRequest(BaseModel):
     """Text to speak as a stream: the audio arrives in chunked transfer as each sentence is made."""
 
-    text: str = Field(min_length=1, max_length=100_000, examples=["Hello from my cloned voice!"])
+    text: str = Field(
+        min_length=1, max_length=100_000, examples=["Hello from my cloned voice!"], description="English text to speak."
+    )
     format: StreamFormatName = Field(
         default="mp3", description="pcm is 16-bit signed little-endian mono at 24 kHz, with no header."
     )
@@ -78,19 +84,23 @@ class SpeechStreamRequest(BaseModel):
         "normalize act on each sentence.",
     )
     background_music: bool | MusicChoice = Field(default=False, description=MUSIC_HELP)
-    speed: float = Field(default=1.0, ge=0.5, le=2.0, allow_inf_nan=False)
-    pitch_semitones: float = Field(default=0.0, ge=-4.0, le=4.0, allow_inf_nan=False)
+    speed: float = Field(default=1.0, ge=0.5, le=2.0, allow_inf_nan=False, description="Speaking rate.")
+    pitch_semitones: float = Field(
+        default=0.0, ge=-4.0, le=4.0, allow_inf_nan=False, description="Pitch shift in semitones."
+    )
 
 
 class SpeechJobRequest(BaseModel):
     """A long text (a chapter, a book) rendered in the background into one file you download when done."""
 
-    text: str = Field(min_length=1, max_length=200_000)
-    format: AudioFormat = "mp3"
-    effects: EffectsField = None
+    text: str = Field(min_length=1, max_length=200_000, description="English text to speak, up to a book chapter.")
+    format: AudioFormat = Field(default="mp3", description="The file's format.")
+    effects: EffectsField = Field(default=None, description="As for /speech.")
     background_music: bool | MusicChoice = Field(default=False, description=MUSIC_HELP)
-    speed: float = Field(default=1.0, ge=0.5, le=2.0, allow_inf_nan=False)
-    pitch_semitones: float = Field(default=0.0, ge=-4.0, le=4.0, allow_inf_nan=False)
+    speed: float = Field(default=1.0, ge=0.5, le=2.0, allow_inf_nan=False, description="Speaking rate.")
+    pitch_semitones: float = Field(
+        default=0.0, ge=-4.0, le=4.0, allow_inf_nan=False, description="Pitch shift in semitones."
+    )
 
 
 class Health(BaseModel):

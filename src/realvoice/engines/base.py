@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..audio import atomic_write
+from ..deadline import Deadline
 from ..errors import ModelFileError
 from ..progress import Progress
 
@@ -110,9 +111,9 @@ class Engine(Protocol):
         *,
         progress: Progress | None = None,
         mode: str | None = None,
-        deadline: float | None = None,
+        deadline: Deadline | None = None,
     ) -> VoiceModel:
-        """Build a voice model; ``deadline`` (a ``time.perf_counter()`` value) bounds a fast mode's fit."""
+        """Build a voice model; ``deadline`` bounds a fast mode's fit."""
         ...
 
     def synthesize(

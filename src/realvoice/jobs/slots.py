@@ -14,8 +14,8 @@ from sqlalchemy import delete, func, select
 
 from ..errors import BusyError
 from ..store import JobRow
-from ..store.blobs import new_id
 from ..store.db import Database
+from ..store.jobs import add_job
 
 ACTIVE = ("queued", "running")
 
@@ -40,8 +40,7 @@ class JobSlots:
                     code="too_many_jobs",
                     retry_after_s=retry,
                 )
-            job_id = new_id()
-            s.add(JobRow(id=job_id, user_id=user_id, kind=kind, status="queued", progress=0.0, message=message))
+            job_id = add_job(s, user_id, kind, "queued", message)
         return job_id
 
     def cancel(self, job_id: str) -> None:

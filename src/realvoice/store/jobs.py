@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from sqlalchemy.orm import Session
+
 from ..errors import RealVoiceError
 from ..progress import Progress
 from .blobs import check_id, new_id
@@ -31,6 +33,13 @@ class JobRecord:
     attempts: int = 0
 
 
+def add_job(s: Session, user_id: str, kind: str, status: JobStatus, message: str) -> str:
+    """Insert a new job row in the caller's session (so a caller holding a lock adds it under that lock)."""
+    job_id = new_id()
+    s.add(JobRow(id=job_id, user_id=user_id, kind=kind, status=status, progress=0.0, message=message))
+    return job_id
+
+
 class JobStore:
     def __init__(self, db: Database, leases: Leases, renders_dir: Path) -> None:
         self.db, self.leases, self.renders_dir = db, leases, renders_dir
@@ -38,10 +47,9 @@ class JobStore:
 
     def start(self, user_id: str, kind: str) -> tuple[str, Progress]:
         """A running job, held by this process until :meth:`finish`, and its progress writer."""
-        job_id = new_id()
-        self._leases[job_id] = self.leases.hold(f"job-{job_id}")
         with self.db.session() as s:
-            s.add(JobRow(id=job_id, user_id=user_id, kind=kind, status="running", progress=0.0, message="queued"))
+            job_id = add_job(s, user_id, kind, "running", "queued")
+            self._leases[job_id] = self.leases.hold(f"job-{job_id}")
         return job_id, self.progress_writer(job_id, every_s=0.5)
 
     def progress_writer(self, job_id: str, every_s: float, suffix: str = "") -> Progress:

@@ -14,6 +14,7 @@ router = APIRouter(tags=["health"])
 
 @router.get("/healthz", response_model=Health)
 def healthz(service: ServiceDep) -> Health:
+    """Whether the server and its database answer, and the version."""
     with service.db.session() as s:
         s.execute(text("SELECT 1"))
     return Health(

@@ -27,11 +27,11 @@ MODELS = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts", "realvoice", "kokoro")
 class OpenAISpeechRequest(BaseModel):
     """The body OpenAI's ``audio.speech.create`` sends."""
 
-    model: str = Field(examples=["tts-1"])
-    input: str = Field(min_length=1, max_length=100_000)
+    model: str = Field(examples=["tts-1"], description="tts-1, tts-1-hd, gpt-4o-mini-tts, realvoice or kokoro.")
+    input: str = Field(min_length=1, max_length=100_000, description="English text to speak.")
     voice: str | dict[str, str] = Field(description="One of your voices: its id or its name.")
     response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] = "mp3"
-    speed: float = Field(default=1.0, allow_inf_nan=False)
+    speed: float = Field(default=1.0, allow_inf_nan=False, description="Speaking rate, 0.5 to 2.0.")
     instructions: str | None = Field(default=None, description="Accepted and ignored: the voice speaks as cloned.")
     stream_format: Literal["audio", "sse"] = "audio"
 

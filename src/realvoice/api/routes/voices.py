@@ -157,6 +157,7 @@ async def create_voice(request: Request, response: Response, user: CurrentUser, 
 
 @router.get("", response_model=list[VoiceSummary])
 def list_voices(user: CurrentUser, service: ServiceDep) -> list[VoiceSummary]:
+    """Your voices, each with its score and how it was fitted."""
     return service.get_user_voices(user)
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from ...analysis import SpeakerEncoder, cosine, median_f0
 from ...audio import spectrum
 from ...config import Settings
+from ...deadline import Deadline
 from ...errors import EngineError, ModelFileError
 from ..base import PHONEME_MARKER, EnrollSample, Progress, VoiceModel
 from . import adapters, assets, openvino_runtime, static_int8
@@ -267,11 +268,11 @@ class KokoroEngine:
         *,
         progress: Progress | None = None,
         mode: str | None = None,
-        deadline: float | None = None,
+        deadline: Deadline | None = None,
     ) -> VoiceModel:
         """Fit a voice to the samples (mode "fast", "style" or "thorough"), or pick the nearest stock voice.
 
-        ``deadline`` (``time.perf_counter()``) shortens a fast fit so that validation still ends by it.
+        ``deadline`` shortens a fast fit so that validation still ends by it.
         """
         mode = mode or self.fit_mode
         if mode not in FIT_MODES:

@@ -9,7 +9,6 @@ before the fit is judged.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -18,6 +17,7 @@ import numpy as np
 
 from ...analysis import SpeakerEncoder, median_f0
 from ...audio import resample
+from ...deadline import Deadline
 from ...progress import Progress, Stages
 from ..base import EnrollSample, VoiceModel
 from .assets import SAMPLE_RATE
@@ -71,9 +71,9 @@ def fit_voice(
     samples: Sequence[EnrollSample],
     mode: str,
     progress: Progress | None = None,
-    deadline: float | None = None,
+    deadline: Deadline | None = None,
 ) -> VoiceModel:
-    """Fit the voice to the samples and keep what validates (``deadline``: ``time.perf_counter()``)."""
+    """Fit the voice to the samples and keep what validates, ending by ``deadline`` if one is given."""
     from . import fitting
 
     stages = Stages(progress, load=0.05, fit=0.85, validate=0.06, tone=0.04)
@@ -87,7 +87,7 @@ def fit_voice(
     # the baseline's first measurement (cached per machine) is taken before the budget is set, so it
     # cannot push the enrollment past the deadline
     cfg = fitting.config_for("fast" if mode == "adapters" else mode)  # type: ignore[arg-type]
-    cfg = replace(cfg, time_budget_s=fit_budget(cfg, _seconds_left(deadline)))
+    cfg = replace(cfg, time_budget_s=fit_budget(cfg, deadline.seconds_left() if deadline else None))
     speaker = fitting.Speaker(SpeakerEncoder.load().module, target)
     with engine._fit_lock:  # one fit at a time: each takes every core and gigabytes
         result = fitting.fit_style(
@@ -122,10 +122,6 @@ def fit_budget(cfg: FitConfig, seconds_left: float | None) -> float | None:
     if seconds_left is None or cfg.mode == "thorough" or cfg.time_budget_s is None:
         return cfg.time_budget_s
     return float(np.clip(seconds_left - VALIDATION_SECONDS, MIN_FIT_SECONDS, cfg.time_budget_s))
-
-
-def _seconds_left(deadline: float | None) -> float | None:
-    return None if deadline is None else deadline - time.perf_counter()
 
 
 def _mean_embedding(samples: Sequence[EnrollSample]) -> np.ndarray:

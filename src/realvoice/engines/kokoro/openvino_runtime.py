@@ -51,10 +51,9 @@ TEXT_INPUTS = ("tokens", "style", "speed", "f0_scale")
 VOICE_PREFIX = "decoder."  # the exposed AdaIN biases (see ``adapters``)
 CALIBRATION_SPREAD = 0.3  # AdaIN bias offsets for calibration, in units of each layer's mean |bias|
 
-# OpenVINO prepares the decoder for each input length it meets and keeps what it prepared (kernels and
-# their memory) in a cache, by default of 5000 entries: over 300 sentences of different lengths the
-# process grew from 1.2 to 2.2 GB. 500 keeps the last few lengths (a sentence spoken again, or a
-# paragraph's) and held it at 1.3 GB, at the same speed (RTF 0.069-0.074 against 0.071-0.073).
+# OpenVINO keeps what it prepared for each input length it meets (5000 by default): a process
+# speaking many sentence lengths grew by a gigabyte. 500 keeps the last few lengths (a sentence spoken
+# again, or a paragraph's) at the same speed (docs/runtime.md).
 KERNEL_CACHE_ENTRIES = 500
 
 _build_lock = threading.Lock()

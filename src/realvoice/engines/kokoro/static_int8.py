@@ -3,19 +3,14 @@
 The shipped model is dynamically quantised: every decoder convolution runs
 DynamicQuantizeLinear -> ConvInteger (uint8 x uint8 through a slow im2col GEMM) -> Cast -> Mul.
 This module rewrites the 48 convolutions of the vocoder's residual blocks and noise residual
-blocks (~75 % of all compute) into QDQ form that onnxruntime fuses into QLinearConv (U8S8, VNNI):
+blocks (most of the compute) into QDQ form that onnxruntime fuses into QLinearConv (U8S8, VNNI):
 activations uint8 per tensor (min/max over four fixed sentences), weights int8 symmetric per
 output channel, bias int32. Everything else (text side, duration/F0 predictor, sine source, iSTFT,
 conv_post) is the source graph, so durations are identical.
 
-Opt-in (``REALVOICE_KOKORO_STATIC_INT8=rb`` or ``c1``), because fitted voices lose identity with it.
-Measured on a loaded 2-core machine, ratios to the int8 session in the same run: ``rb`` (48 convs)
-0.61-0.67x the time, but on three fitted voices log-mel L1 0.40-0.49 against the int8 output and
-Resemblyzer identity 0.51 -> 0.37 (stock voices: L1 0.25); ``c1`` (the 24 dilated convs only)
-0.80-0.88x the time, L1 0.21-0.24, identity 0.51 -> 0.48. Calibrating on voices with randomly
-offset AdaIN biases did not help ``rb`` (identity 0.36).
-The build takes ~20-35 s and ~2 GB once per machine; the result is cached, keyed by the source
-model's hash and the recipe.
+Opt-in (``REALVOICE_KOKORO_STATIC_INT8=rb`` or ``c1``): faster, but fitted voices lose identity with
+it (figures: docs/runtime.md). Built once per machine and cached, keyed by the source model's hash
+and the recipe.
 """
 
 from __future__ import annotations
@@ -247,7 +242,7 @@ def model_path(source: Path, key: str, *, threads: int = 0, selection: str = "rb
             code="bad_static_int8_variant",
         )
     digest = hashlib.sha256(f"{key}|{RECIPE}|{selection}".encode()).hexdigest()[:16]
-    out = Path(source).parent / f"kokoro-fast-{selection}-{digest}.onnx"
+    out = Path(source).parent / f"kokoro-static-int8-{selection}-{digest}.onnx"
     if out.exists():
         return out
     with _build_lock:

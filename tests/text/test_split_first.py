@@ -2,7 +2,7 @@
 
 import pytest
 
-from realvoice.pipeline import FIRST_CHUNK_WORDS, SHORT_SENTENCE_WORDS, quick_start
+from realvoice.pipeline import FIRST_CHUNK_WORDS, SHORT_SENTENCE_WORDS, split_first_sentence
 
 
 @pytest.mark.parametrize(
@@ -20,7 +20,7 @@ from realvoice.pipeline import FIRST_CHUNK_WORDS, SHORT_SENTENCE_WORDS, quick_st
     ],
 )
 def test_first_chunk_is_short_and_loses_no_words(sentence: str, first: str) -> None:
-    out = quick_start([sentence, "Next sentence."])
+    out = split_first_sentence([sentence, "Next sentence."])
     assert out[0] == first
     assert len(out[0].split()) <= FIRST_CHUNK_WORDS + 1
     assert " ".join(out[:2]) == sentence
@@ -28,10 +28,10 @@ def test_first_chunk_is_short_and_loses_no_words(sentence: str, first: str) -> N
 
 
 def test_short_first_sentences_are_left_whole() -> None:
-    assert quick_start(["Hello there, friend.", "More."]) == ["Hello there, friend.", "More."]
+    assert split_first_sentence(["Hello there, friend.", "More."]) == ["Hello there, friend.", "More."]
     eight = "Thanks for watching, see you again soon, friends!"
-    assert len(eight.split()) == SHORT_SENTENCE_WORDS and quick_start([eight]) == [eight]
-    assert quick_start([eight, "Bye."]) == [eight, "Bye."]
+    assert len(eight.split()) == SHORT_SENTENCE_WORDS and split_first_sentence([eight]) == [eight]
+    assert split_first_sentence([eight, "Bye."]) == [eight, "Bye."]
     nine = eight[:-1] + " and bye!"
-    assert quick_start([nine]) == ["Thanks for watching,", "see you again soon, friends and bye!"]
-    assert quick_start([]) == []
+    assert split_first_sentence([nine]) == ["Thanks for watching,", "see you again soon, friends and bye!"]
+    assert split_first_sentence([]) == []
