@@ -3,10 +3,14 @@
 Starts ``realvoice serve`` in its own process on a fresh data folder, then builds voices one after
 another through ``POST /v1/voices`` (six Piper recordings each, the default fit) and speaks through
 ``POST /v1/voices/{id}/speech`` (one sentence, cycling over the voices), and prints the server's RSS
-(from /proc) at start-up, after 1, 5 and 10 builds, and after 100 speech requests, with the peak seen
-while building. Target: under 2.5 GB, and no growth from the 5th build on.
+(from /proc) at start-up, after 1, 5 and 10 builds, and after 100 speech requests, with the peaks
+seen so far: the server's own, its job processes' and the two together. Target: the server under
+2.5 GB, and no growth from the 5th build on.
 
-Usage: python bench/server_memory.py [--builds 10] [--speech 100] [--mode fast]
+The same run does it twice, on fresh data folders: with each job in a child process (the default)
+and with jobs in the server's threads (``REALVOICE_API_JOBS_IN_CHILD_PROCESSES=false``, the baseline).
+
+Usage: python bench/server_memory.py [--builds 10] [--speech 100] [--mode fast] [--jobs both|process|thread]
 """
 
 from __future__ import annotations
@@ -52,43 +56,63 @@ def build(url: str, headers: dict[str, str], samples: list[Path], n: int) -> str
     return str(job["result"]["voice_id"])
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--builds", type=int, default=10)
-    ap.add_argument("--speech", type=int, default=100)
-    ap.add_argument("--mode", default="fast", help="the fit mode the server builds with")
-    args = ap.parse_args()
+Row = tuple[str, float, float, float, float]  # point, RSS, own peak, job processes' peak, both together
+
+
+def measure(args: argparse.Namespace, in_children: bool) -> tuple[list[Row], float]:
+    """One server on a fresh data folder; its rows and the seconds its builds took."""
     from realvoice.demo import make_piper_samples
 
     home = Path(tempfile.mkdtemp(prefix="realvoice-bench-mem-"))
     headers = {"Authorization": f"Bearer {_key(home)}"}
     samples = make_piper_samples(home / "piper")
     os.environ["REALVOICE_FIT_MODE"] = args.mode
+    os.environ["REALVOICE_API_JOBS_IN_CHILD_PROCESSES"] = str(in_children).lower()
     proc, url = start_server(home)
-    rows: list[tuple[str, float, float]] = [("started", rss_mb(proc.pid), rss_mb(proc.pid))]
+    sampler = RssSampler(proc.pid, children=True)
+
+    def row(what: str) -> Row:
+        return (what, rss_mb(proc.pid), sampler.peak, sampler.children_peak, sampler.total_peak)
+
+    rows = [row("started")]
     voices: list[str] = []
     try:
-        sampler = RssSampler(proc.pid)
         sampler.start()
         t0 = time.perf_counter()
         for n in range(1, args.builds + 1):
             voices.append(build(url, headers, samples, n))
             if n in (1, 5, 10) or n == args.builds:
-                rows.append((f"after {n} build(s)", rss_mb(proc.pid), sampler.peak))
+                rows.append(row(f"after {n} build(s)"))
         build_s = time.perf_counter() - t0
         for i in range(args.speech):
             voice = voices[i % len(voices)]
             r = httpx.post(f"{url}/v1/voices/{voice}/speech", json={"text": TEXT}, headers=headers, timeout=120)
             r.raise_for_status()
-        rows.append((f"after {args.speech} speech requests", rss_mb(proc.pid), sampler.stop()))
+        rows.append(row(f"after {args.speech} speech requests"))
     finally:
+        sampler.stop()
         proc.terminate()
         proc.wait(30)
-    print(f"fit mode {args.mode}; {args.builds} builds in {build_s:.0f} s; {len(set(voices))} voices")
-    print("| point | RSS MB | peak so far MB |")
-    print("|---|---|---|")
-    for what, rss, peak in rows:
-        print(f"| {what} | {rss:.0f} | {peak:.0f} |")
+    return rows, build_s
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--builds", type=int, default=10)
+    ap.add_argument("--speech", type=int, default=100)
+    ap.add_argument("--mode", default="fast", help="the fit mode the server builds with")
+    ap.add_argument("--jobs", choices=("both", "process", "thread"), default="both")
+    args = ap.parse_args()
+    modes = {"both": (True, False), "process": (True,), "thread": (False,)}[args.jobs]
+    print(f"fit mode {args.mode}; {args.builds} builds, then {args.speech} speech requests, per server")
+    print("| jobs in | point | server RSS MB | server peak MB | job processes' peak MB | together, peak MB |")
+    print("|---|---|---|---|---|---|")
+    for in_children in modes:
+        rows, build_s = measure(args, in_children)
+        where = "child processes" if in_children else "server threads"
+        for what, rss, peak, kids, total in rows:
+            print(f"| {where} | {what} | {rss:.0f} | {peak:.0f} | {kids:.0f} | {max(total, peak):.0f} |", flush=True)
+        print(f"| {where} | {args.builds} builds took {build_s:.0f} s | | | | |", flush=True)
 
 
 if __name__ == "__main__":

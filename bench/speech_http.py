@@ -38,17 +38,46 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-class RssSampler(threading.Thread):
-    """The highest resident memory of ``pid`` seen every 0.1 s until stopped."""
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
 
-    def __init__(self, pid: int) -> None:
+
+def children_rss_mb(pid: int) -> float:
+    total = 0.0
+    for child in children_of(pid):
+        try:
+            total += rss_mb(child)
+        except OSError:
+            continue  # it ended between the listing and the read
+    return total
+
+
+class RssSampler(threading.Thread):
+    """The highest resident memory of ``pid`` seen every 0.1 s until stopped; with ``children``, also
+    the highest of its child processes together, and of the two together."""
+
+    def __init__(self, pid: int, children: bool = False) -> None:
         super().__init__(daemon=True)
         self.pid, self.peak, self._halt = pid, 0.0, threading.Event()
+        self.children, self.children_peak, self.total_peak = children, 0.0, 0.0
 
     def run(self) -> None:
         while not self._halt.is_set():
-            self.peak = max(self.peak, rss_mb(self.pid))
-            time.sleep(0.1)
+            own = rss_mb(self.pid)
+            self.peak = max(self.peak, own)
+            if self.children:
+                kids = children_rss_mb(self.pid)
+                self.children_peak = max(self.children_peak, kids)
+                self.total_peak = max(self.total_peak, own + kids)
+            time.sleep(0.1 if not self.children else 0.25)
 
     def stop(self) -> float:
         self._halt.set()

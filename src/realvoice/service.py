@@ -77,14 +77,7 @@ class RealVoiceCloningService:
         self.db = Database(self.settings.db_url, migrate=self.settings.migrate_on_start)
         self.blobs = FileBlobStore(self.settings.voices_dir, self.settings.staging_dir)
         self.leases = Leases(self.settings.leases_dir)
-        sweep_abandoned(
-            self.db,
-            self.blobs,
-            self.leases,
-            self.settings.uploads_dir,
-            self.settings.renders_dir,
-            self.settings.jobs_dir,
-        )
+        self.sweep()
         self.jobs = JobStore(self.db, self.leases, self.settings.renders_dir)
         self._engine = engine
         self._engine_lock = threading.Lock()
@@ -92,6 +85,11 @@ class RealVoiceCloningService:
         self.lexicon = LexiconStore(self.db)
         self.speech = SpeechRenderer(self.settings, lambda: self.engine)
         self.consent_challenges = ConsentChallenges(self.db, self.settings.consent_code_seconds)
+
+    def sweep(self) -> None:
+        """Clear what dead processes left in the data folder (work a live process holds is left alone)."""
+        s = self.settings
+        sweep_abandoned(self.db, self.blobs, self.leases, s.uploads_dir, s.renders_dir, s.jobs_dir)
 
     # --- shared pieces -----------------------------------------------------------------------
 

@@ -187,7 +187,8 @@ class VoiceStore:
         """The voice's job rows (its build report, its speech renders) and the rendered files go with it."""
         with self.db.session() as s:
             for job in s.scalars(select(JobRow).where(JobRow.user_id == user_id)).all():
-                if (job.result or {}).get("voice_id") == voice_id:
+                # a finished job names the voice in its result; one still queued, in its request
+                if voice_id in ((job.result or {}).get("voice_id"), (job.request or {}).get("voice_id")):
                     shutil.rmtree(self.settings.renders_dir / check_id(job.id), ignore_errors=True)
                     s.delete(job)
 

@@ -20,8 +20,14 @@ from realvoice.store.users import create_key
 
 def make_client(service, **settings: Any) -> TestClient:
     """A client of a new app; its request counts are its own (every test client is the same address, and
-    the session's database would carry one test's bad keys into the next)."""
-    defaults: dict[str, Any] = {"requests_per_minute": 100_000, "jobs_per_user": 2, "sse_interval_s": 0.1}
+    the session's database would carry one test's bad keys into the next). Its jobs run in its threads,
+    where a test can watch or patch them; test_job_processes.py and the crash tests run the default."""
+    defaults: dict[str, Any] = {
+        "requests_per_minute": 100_000,
+        "jobs_per_user": 2,
+        "sse_interval_s": 0.1,
+        "jobs_in_child_processes": False,
+    }
     app = create_app(service, settings=ApiSettings(**(defaults | settings)), counts=MemoryRateCounts())
     return TestClient(app)
 

@@ -16,29 +16,44 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from realvoice import RealVoiceCloningService
+from realvoice.config import Settings
+from realvoice.store import JobRow
+from realvoice.store.db import Database
 from realvoice.store.users import create_key
 
 pytestmark = pytest.mark.slow
 
-# A real server process; with KILL_AT_SAVE it dies by SIGKILL halfway through writing the model file.
+# A real server process.
 SERVER = """
-import os, signal, sys
+import sys
+from realvoice.api.server import serve
+serve("127.0.0.1", int(sys.argv[1]))
+"""
+
+# Imported by every Python process started with it on PYTHONPATH, the server's job processes included:
+# with KILL_AT_SAVE, the process that saves a voice dies by SIGKILL halfway through writing the model file.
+KILL_AT_SAVE = """
+import os, signal
 if os.environ.get("KILL_AT_SAVE"):
     from realvoice.engines import VoiceModel
     def die(self, path):
         path.write_bytes(b"half a model")
         os.kill(os.getpid(), signal.SIGKILL)
     VoiceModel.save = die
-from realvoice.api.server import serve
-serve("127.0.0.1", int(sys.argv[1]))
 """
 
 # A CLI-style build (the service's own "clone" job) that dies by SIGKILL once the fit has started.
 CLI_BUILD = """
 import os, signal, sys
+from sqlalchemy import select
+
 from realvoice import RealVoiceCloningService
+from realvoice.config import Settings
+from realvoice.store import JobRow
+from realvoice.store.db import Database
 def progress(fraction, message):
     if fraction >= 0.6:
         os.kill(os.getpid(), signal.SIGKILL)
@@ -120,6 +135,29 @@ def assert_nothing_left(home: Path, headers: dict[str, str], jobs: list[str]) ->
             assert job["status"] == "failed" and "interrupted" in job["message"], job
     finally:
         server.stop()
+    db = Database(Settings(home=home).db_url, migrate=False)
+    try:
+        with db.session() as s:
+            unfinished = s.scalars(select(JobRow.id).where(JobRow.status.in_(("queued", "running")))).all()
+        assert unfinished == [], "every job has ended, the ones reserved for an upload included"
+    finally:
+        db.dispose()
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (read from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return False
 
 
 def test_killed_during_the_upload(home, piper_samples):
@@ -145,27 +183,52 @@ def test_killed_during_the_upload(home, piper_samples):
     assert_nothing_left(folder, headers, [])
 
 
-@pytest.mark.parametrize(
-    ("stage", "env"),
-    [("fit", {"REALVOICE_FIT_MODE": "fast"}), ("save", {"REALVOICE_FIT_MODE": "nearest-stock", "KILL_AT_SAVE": "1"})],
-)
-def test_killed_during_the_build(home, piper_samples, stage, env):
+def test_killed_during_the_fit(home, piper_samples):
+    """The server dies mid-fit: its job process dies with it, and the next start-up ends the job."""
     folder, headers = home
     body, content_type = multipart(piper_samples)
-    server = Server(folder, **env)
+    server = Server(folder, REALVOICE_FIT_MODE="fast")
     r = httpx.post(f"{server.url}/v1/voices", content=body, headers=headers | {"content-type": content_type})
     assert r.status_code == 202, r.text
     job_id = r.json()["job_id"]
-    if stage == "fit":
 
-        def fitting() -> bool:
-            return httpx.get(f"{server.url}/v1/jobs/{job_id}", headers=headers).json()["progress"] >= 60  # percent
+    def fitting() -> bool:
+        return httpx.get(f"{server.url}/v1/jobs/{job_id}", headers=headers).json()["progress"] >= 60  # percent
 
-        wait_until(fitting, 300, "the fit start")
-        server.kill()
-    else:
-        server.proc.wait(300)  # it kills itself with a half-written model file
-        assert files_under(folder / "staging")  # the half-saved voice, for the start-up to clear
+    wait_until(fitting, 300, "the fit start")
+    builders = children_of(server.proc.pid)
+    assert builders, "the build runs in a child process of the server"
+    server.kill()
+    wait_until(lambda: not any(alive(pid) for pid in builders), 30, "the job process die with the server")
+    assert_nothing_left(folder, headers, [job_id])
+
+
+def test_a_job_process_killed_during_the_save(home, piper_samples, tmp_path):
+    """The process building the voice dies halfway through writing it: the server stays up, ends the job
+    and clears the half-saved voice at once, with no restart."""
+    folder, headers = home
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(KILL_AT_SAVE)
+    path = os.pathsep.join([str(hooks), os.environ.get("PYTHONPATH", "")])
+    server = Server(folder, REALVOICE_FIT_MODE="nearest-stock", KILL_AT_SAVE="1", PYTHONPATH=path)
+    try:
+        body, content_type = multipart(piper_samples)
+        r = httpx.post(f"{server.url}/v1/voices", content=body, headers=headers | {"content-type": content_type})
+        assert r.status_code == 202, r.text
+        job_id = r.json()["job_id"]
+
+        def ended() -> bool:
+            return httpx.get(f"{server.url}/v1/jobs/{job_id}", headers=headers).json()["status"] == "failed"
+
+        wait_until(ended, 300, "the job end")
+        job = httpx.get(f"{server.url}/v1/jobs/{job_id}", headers=headers).json()
+        assert "interrupted" in job["message"] and "signal 9" in job["message"], job
+        assert server.proc.poll() is None, "the server survives its job process"
+        assert files_under(folder / "staging") == [] and files_under(folder / "jobs") == []
+        assert httpx.get(f"{server.url}/v1/voices", headers=headers).json() == []
+    finally:
+        server.stop()
     assert_nothing_left(folder, headers, [job_id])
 
 
@@ -175,10 +238,6 @@ def test_a_killed_cli_build_ends_its_job(home, piper_samples):
     assert proc.returncode == -signal.SIGKILL
     service = RealVoiceCloningService(folder)  # the next start-up, as the next CLI command would do it
     try:
-        from sqlalchemy import select
-
-        from realvoice.store import JobRow
-
         with service.db.session() as s:
             jobs = s.scalars(select(JobRow)).all()
         assert [(j.kind, j.status) for j in jobs] == [("clone", "failed")]

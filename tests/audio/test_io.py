@@ -1,3 +1,5 @@
+import contextlib
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -102,3 +104,29 @@ def test_streamed_writing_is_all_or_nothing(tmp_path):
     with atomic_sound_file(target, 24000) as fh:
         fh.write(np.full(2400, 0.1, np.float32))
     assert sf.info(target).frames == 2400 and list(tmp_path.iterdir()) == [target]
+
+
+def test_an_archive_ffmpeg_takes_for_mp3_is_unreadable_not_a_crash(piper_samples, tmp_path):
+    """FFmpeg guesses that some ZIPs of compressed audio are MP3 with an audio stream of no channels, where
+    PyAV's resampler raised ValueError; such a file must be a per-file verdict."""
+    import zipfile
+
+    import av
+
+    from realvoice.audio import encode
+
+    guessed = []
+    for n, sample in enumerate(piper_samples):
+        speech, sr = sf.read(sample, dtype="float32")
+        encode(tmp_path / f"{n}.flac", speech, sr)
+        archive = tmp_path / f"take-{n}.mp3"
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+            z.write(tmp_path / f"{n}.flac", "take.flac")
+        with contextlib.suppress(av.error.FFmpegError), av.open(str(archive), metadata_errors="ignore") as c:
+            if c.streams.audio and not c.streams.audio[0].codec_context.channels:
+                guessed.append(archive)
+    assert guessed, "none of the archives is taken for a zero-channel MP3: the case this test is about"
+    for archive in guessed:
+        with pytest.raises(InvalidSampleError) as err:
+            decode(archive, max_bytes=10**8, max_seconds=60)
+        assert err.value.code == "unreadable" and archive.name in str(err.value)

@@ -60,7 +60,7 @@ def create_app(
         settings=settings,
         rate=RateLimiter(settings.requests_per_minute, counts=counts),
         slots=slots,
-        jobs=JobStarter(service, slots, make_queue(service, settings.workers)),
+        jobs=JobStarter(service, slots, make_queue(service, settings.workers, settings.jobs_in_child_processes)),
         previews=PreviewCache(service, service.settings.home / "previews", settings.preview_cache),
         renders=RenderQueue(settings.renders, settings.render_queue, settings.render_wait_s),
         auth_failures=RateLimiter(

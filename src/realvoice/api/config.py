@@ -14,6 +14,9 @@ class ApiSettings(BaseSettings):
     bad_keys_per_minute: int = 20  # per client address: requests with a missing or wrong key
     jobs_per_user: int = 2  # voices being built at once for one user
     workers: int = 1  # voices built at once in the whole process (the CPU is the limit)
+    # Each job (a voice build, a long render) in a child process, so the memory a build loads goes back
+    # to the system when it ends; false runs jobs in the server's threads (tests that patch the engine).
+    jobs_in_child_processes: bool = True
     renders: int = 2  # speech and previews rendered at once; more requests wait their turn
     render_queue: int = 8  # requests that may wait for a render; more are answered 503 with Retry-After
     render_wait_s: float = 30.0  # longest wait in that line before the same 503

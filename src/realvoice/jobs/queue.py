@@ -1,4 +1,4 @@
-"""Who runs a job: this process's threads (the embedded default) or a Celery worker (with a broker)."""
+"""Who runs a job: this process, in child processes (the embedded default) or threads, or a Celery worker."""
 
 from __future__ import annotations
 
@@ -70,7 +70,13 @@ class BrokerQueue:
         return None
 
 
-def make_queue(service: RealVoiceCloningService, workers: int) -> JobQueue:
+def make_queue(service: RealVoiceCloningService, workers: int, in_child_processes: bool = True) -> JobQueue:
+    """A task queue's workers where a broker is set; else this process runs the jobs, each in a child
+    process (the default: see ``process.py``) or in its own threads."""
     if service.settings.broker_url:
         return BrokerQueue(service)
+    if in_child_processes:
+        from .process import ProcessQueue
+
+        return ProcessQueue(service, workers)
     return ThreadQueue(service, workers)

@@ -23,7 +23,7 @@ from ..errors import RealVoiceError, StorageError
 from ..models import CloneResult
 from ..service import RealVoiceCloningService
 from ..store import JobRow, VoiceRow
-from ..store.leases import Lease
+from ..store.leases import HeldElsewhere, Lease
 from .records import REQUEST, SpeechRender, VoiceBuild
 
 log = logging.getLogger("realvoice.jobs")
@@ -46,8 +46,9 @@ class JobWork:
         """Where the job's inputs live (its uploads): in the data folder every worker shares."""
         return self.service.settings.jobs_dir / job_id
 
-    def run(self, job_id: str, lease: Lease | None = None) -> Outcome:
-        """Run the job unless it has ended; ``lease``: the caller already holds it (in-process threads)."""
+    def run(self, job_id: str, lease: Lease | HeldElsewhere | None = None) -> Outcome:
+        """Run the job unless it has ended; ``lease``: the caller already holds it (in-process threads),
+        or the parent process does (a job's child process)."""
         if lease is None:
             try:
                 lease = self.service.leases.hold(f"job-{job_id}")
@@ -175,13 +176,15 @@ class JobWork:
             if not result.success:
                 shutil.rmtree(folder, ignore_errors=True)
             speech = result.model_dump(mode="json", exclude={"audio_path"})
-            self.update(
+            kept = self.update(
                 job_id,
                 status="done" if result.success else "failed",
                 progress=1.0,
                 message="speech ready" if result.success else (result.errors[0] if result.errors else "failed"),
                 result={"voice_id": req.voice_id, "speech": speech, "audio_file": f"speech.{req.format}"},
             )
+            if not kept:  # the voice (and with it this job) was deleted while it spoke: no trace stays
+                shutil.rmtree(folder, ignore_errors=True)
         except Exception:  # a bug: the job must still end, and leave no file
             log.exception("speech job %s failed", job_id)
             shutil.rmtree(folder, ignore_errors=True)
@@ -202,8 +205,8 @@ class JobWork:
         again = f" (attempt {attempt}: a worker stopped, another took over)" if attempt > 1 else ""
         return self.service.jobs.progress_writer(job_id, every_s=0.25, suffix=again)
 
-    def update(self, job_id: str, **values: Any) -> None:
-        self.service.jobs.update(job_id, **values)
+    def update(self, job_id: str, **values: Any) -> bool:
+        return self.service.jobs.update(job_id, **values)
 
 
 def relabel(result: CloneResult, req: VoiceBuild, folder: Path) -> None:

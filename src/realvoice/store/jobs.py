@@ -66,12 +66,15 @@ class JobStore:
 
         return update
 
-    def update(self, job_id: str, **values: Any) -> None:
+    def update(self, job_id: str, **values: Any) -> bool:
+        """Set the row's fields; False if the job is gone (deleted with its voice, or by its owner)."""
         with self.db.session() as s:
             job = s.get(JobRow, job_id)
-            if job is not None:
-                for key, value in values.items():
-                    setattr(job, key, value)
+            if job is None:
+                return False
+            for key, value in values.items():
+                setattr(job, key, value)
+            return True
 
     def finish(self, job_id: str, ok: bool, result: dict[str, Any]) -> None:
         with self.db.session() as s:
@@ -83,6 +86,15 @@ class JobStore:
         lease = self._leases.pop(job_id, None)
         if lease is not None:
             lease.release()
+
+    def fail_unfinished(self, job_id: str, message: str) -> bool:
+        """End the job as failed unless it has already ended; True if this call ended it."""
+        with self.db.session() as s:
+            job = s.get(JobRow, job_id)
+            if job is None or job.status not in ("queued", "running"):
+                return False
+            job.status, job.progress, job.message = "failed", 1.0, message[:200]
+            return True
 
     def get(self, job_id: str, user_id: str) -> JobRecord:
         """The user's job; another user's job reads exactly as a missing one."""

@@ -41,6 +41,13 @@ class Lease:
         self.release()
 
 
+class HeldElsewhere:
+    """The lease of a job that a parent process holds for the child running it: nothing to give back here."""
+
+    def release(self) -> None:
+        return None
+
+
 class Leases:
     """Lease files in one folder, named by what they guard (``job-<id>``, ``staging-<id>``…)."""
 
