@@ -99,9 +99,9 @@ def setup(home: Path) -> tuple[str, str]:
     return key, str(result.voice_id)
 
 
-def start_server(home: Path) -> tuple[subprocess.Popen, str]:
+def start_server(home: Path, *options: str) -> tuple[subprocess.Popen, str]:
     env = os.environ | {"REALVOICE_HOME": str(home), "REALVOICE_API_REQUESTS_PER_MINUTE": "100000"}
-    return start_serve(env, wait_s=60)
+    return start_serve(env, *options, wait_s=60)
 
 
 def streamed(url: str, voice: str, key: str, text: str, fmt: str, whole: bool = True) -> tuple[float, float, float]:

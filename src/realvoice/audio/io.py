@@ -31,15 +31,8 @@ class Audio:
         return len(self.samples) / float(self.sample_rate) if self.sample_rate else 0.0
 
 
-def decode(path: str | os.PathLike[str], *, max_bytes: int, max_seconds: float) -> Audio:
-    """Read any audio file FFmpeg knows, judged by its content, not its name; mix to mono.
-
-    Refuses files over ``max_bytes`` before opening them, and stops decoding as soon as the
-    audio runs past ``max_seconds``, so no upload is ever loaded unbounded.
-    """
-    import av
-
-    p = Path(path)
+def _check_size(p: Path, max_bytes: int) -> None:
+    """Refuse a file that cannot be read, is empty, too large or too small to hold audio."""
     name = p.name
     try:
         size = p.stat().st_size
@@ -53,6 +46,19 @@ def decode(path: str | os.PathLike[str], *, max_bytes: int, max_seconds: float) 
         )
     if size < _MIN_BYTES:
         raise InvalidSampleError(f"{name}: the file is too small to hold audio ({size} bytes).", code="unreadable")
+
+
+def decode(path: str | os.PathLike[str], *, max_bytes: int, max_seconds: float) -> Audio:
+    """Read any audio file FFmpeg knows, judged by its content, not its name; mix to mono.
+
+    Refuses files over ``max_bytes`` before opening them, and stops decoding as soon as the
+    audio runs past ``max_seconds``, so no upload is ever loaded unbounded.
+    """
+    import av
+
+    p = Path(path)
+    name = p.name
+    _check_size(p, max_bytes)
     try:
         container = av.open(str(p), mode="r", metadata_errors="ignore")
     except Exception as exc:  # FFmpeg raises many kinds; all mean "not audio we can read"

@@ -77,6 +77,13 @@ def estimate_bandwidth(x: np.ndarray, sr: int) -> float:
 
 def measure(audio: Audio, *, min_speech_s: float) -> Measured:
     """Measure levels, clipping, speech, SNR and bandwidth, and list what is wrong."""
+    x, dc, segments, speech_s, m = _metrics(audio)
+    return Measured(m, segments, _issues(m, x, dc, speech_s, bool(segments), min_speech_s))
+
+
+def _metrics(audio: Audio) -> tuple[np.ndarray, float, list[tuple[float, float]], float, SampleMetrics]:
+    """The recording without its DC offset, the offset, its speech segments, seconds of speech and its
+    measurements."""
     sr = audio.sample_rate
     dc = float(np.mean(audio.samples)) if len(audio.samples) else 0.0
     x = audio.samples - dc  # levels and SNR are judged without the offset, which cleaning removes
@@ -99,6 +106,14 @@ def measure(audio: Audio, *, min_speech_s: float) -> Measured:
     if segments:
         rate = decay_rate(x, sr)
         m.decay_rate_db_s = round(rate, 1) if rate is not None else None
+    return x, dc, segments, speech_s, m
+
+
+def _issues(
+    m: SampleMetrics, x: np.ndarray, dc: float, speech_s: float, has_speech: bool, min_speech_s: float
+) -> list[Issue]:
+    """What is wrong with a recording, from its measurements."""
+    sr, segments = m.sample_rate, has_speech
     issues: list[Issue] = []
 
     def add(code: str, severity: str, message: str) -> None:
@@ -106,7 +121,7 @@ def measure(audio: Audio, *, min_speech_s: float) -> Measured:
 
     if m.peak_dbfs <= SILENT_PEAK_DB:
         add("silent", "error", "The recording is silent; check that the microphone is on and not muted.")
-        return Measured(m, segments, issues)
+        return issues
     loud_s = float(np.sum(_frame_energies(x, sr) > 10 ** (QUIET_RMS_DB / 10))) * 0.02
     if speech_s < 0.3 and loud_s > 1.0 or (loud_s > 2.0 and speech_s < NOT_SPEECH_RATIO * loud_s):
         add(
@@ -155,7 +170,7 @@ def measure(audio: Audio, *, min_speech_s: float) -> Measured:
             "warning",
             "The audio sounds like a phone call (no high frequencies); use a better microphone.",
         )
-    return Measured(m, segments, issues)
+    return issues
 
 
 def sample_quality(m: SampleMetrics, issues: list[Issue]) -> float:
