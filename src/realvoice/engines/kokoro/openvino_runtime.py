@@ -29,6 +29,7 @@ well under a second.
 from __future__ import annotations
 
 import hashlib
+import queue
 import threading
 from pathlib import Path
 from typing import Any
@@ -215,17 +216,24 @@ class OpenVinoKokoro:
                 "CPU_RUNTIME_CACHE_CAPACITY": KERNEL_CACHE_ENTRIES,
             },
         )
-        self._local = threading.local()  # an infer request is not thread-safe; the compiled model is
+        # An infer request is not thread-safe and keeps buffers sized for the longest input it has run, so
+        # requests are pooled: as many exist as inferences have run at once, not one per thread that ever
+        # asked (the server's thread pool hands each sentence to any of its dozens of threads).
+        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
 
     def run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
         text_feeds = {k: v for k, v in feeds.items() if k in self._text_inputs}
         asr, f0, energy, durations, harmonics = self._text.run(None, text_feeds)
-        request = getattr(self._local, "request", None)
-        if request is None:
-            request = self._local.request = self._decoder.create_infer_request()
-        voice = {k: np.ascontiguousarray(feeds.get(k, v), np.float32) for k, v in self.defaults.items()}
-        result: Any = request.infer(
-            {ASR: asr, F0: f0, ENERGY: energy, HARMONICS: harmonics, "style": feeds["style"], **voice}
-        )
-        audio = np.array(result[self._decoder.output(0)], np.float32, copy=True)  # the request reuses its buffer
+        try:
+            request = self._idle.get_nowait()
+        except queue.Empty:
+            request = self._decoder.create_infer_request()
+        try:
+            voice = {k: np.ascontiguousarray(feeds.get(k, v), np.float32) for k, v in self.defaults.items()}
+            result: Any = request.infer(
+                {ASR: asr, F0: f0, ENERGY: energy, HARMONICS: harmonics, "style": feeds["style"], **voice}
+            )
+            audio = np.array(result[self._decoder.output(0)], np.float32, copy=True)  # the request reuses its buffer
+        finally:
+            self._idle.put(request)
         return [audio, durations]
