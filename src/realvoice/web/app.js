@@ -81,7 +81,7 @@ async function signIn(key, remember) {
   $("whoami-text").textContent = `Signed in (key ${key.slice(0, 8)}…)`;
   say("signin-status", "");
   renderVoices();
-  $("create-h").focus?.();
+  $("create-h").focus();  // the heading has tabindex="-1": focus lands where the work starts
 }
 
 function signOut(reason = "") {
@@ -631,6 +631,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("record").addEventListener("click", toggleRecording);
   $("next-prompt").addEventListener("click", () => { state.prompt += 1; showPrompt(); });
   $("upload").addEventListener("change", (e) => {
+    say("record-status", "");  // a no-microphone message is answered by the upload
     for (const f of e.target.files) addSample(f);
     e.target.value = "";
   });
