@@ -97,3 +97,19 @@ def test_the_help_names_every_effect_preset_and_bed():
     assert EFFECT_NAMES.split(", ") == list(EFFECTS)
     assert PRESET_NAMES.split(", ") == list(PRESETS)
     assert BED_NAMES.split(", ") == list(BEDS)
+
+
+def test_the_score_parts_are_explained_in_the_words_the_api_sends(capsys):
+    """The CLI and the API take each part's meaning from one place: models.SCORE_PARTS."""
+    from realvoice.cli.app import print_clone_report
+    from realvoice.models import SCORE_PARTS, CloneResult, QualityBreakdown
+
+    breakdown = QualityBreakdown(consistency=91, sample_quality=72, duration_adequacy=55, variety=64)
+    result = CloneResult(success=True, voice_id="v1", name="Joe", quality_breakdown=breakdown)
+    sent = result.model_dump(mode="json")["quality_breakdown"]["parts"]
+    assert [(p["key"], p["meaning"]) for p in sent] == list(SCORE_PARTS.items())
+    assert [p["score"] for p in sent] == [91, 72, 55, 64]
+    print_clone_report(result)
+    printed = " ".join(capsys.readouterr().out.split())
+    for part in sent:
+        assert f"{part['meaning']} {part['score']:.0f}" in printed

@@ -87,12 +87,6 @@ def _fail(message: str, code: int = 1) -> None:
 
 
 LIKENESS = {"fitted": "[green]your voice", "partly_fitted": "[yellow]partly", "stock": "[red]stock voice"}
-SCORE_PARTS = (
-    ("consistency", "the recordings sound like one person"),
-    ("sample_quality", "clean, clear recordings"),
-    ("duration_adequacy", "enough speech"),
-    ("variety", "varied sentences"),
-)
 
 
 def print_clone_report(r: CloneResult, *, verbose: bool = False) -> None:
@@ -117,8 +111,7 @@ def print_clone_report(r: CloneResult, *, verbose: bool = False) -> None:
         console.print(f"{headline} {r.voice_id}  ({r.name})")
         console.print(f"Score: [bold]{r.quality_score:.0f}/100[/bold] ({r.quality_tier})")
         if r.quality_breakdown:
-            parts = r.quality_breakdown.model_dump()
-            console.print("  " + "; ".join(f"{why} {parts[key]:.0f}" for key, why in SCORE_PARTS))
+            console.print("  " + "; ".join(f"{p.meaning} {p.score:.0f}" for p in r.quality_breakdown.parts))
         c = r.characteristics
         if c:
             console.print(f"Voice: {c.gender}, {c.age_band} (estimates), pitch {c.pitch_hz:.0f} Hz")

@@ -360,9 +360,15 @@ async function followJob(url) {
 }
 
 const LIKENESS = {
-  fitted: { headline: "Voice ready", badge: "" },
-  partly_fitted: { headline: "Voice ready, but only partly like you", badge: "partly like you" },
-  stock: { headline: "Voice made, but it is not your voice: a stock voice", badge: "stock voice, not yours" },
+  fitted: { headline: "Voice ready", badge: "", closeness: "Your voice: fitted to your recordings" },
+  partly_fitted: {
+    headline: "Voice ready, but only partly like you", badge: "partly like you",
+    closeness: "Partly like you: part way from a stock voice toward yours",
+  },
+  stock: {
+    headline: "Voice made, but it is not your voice: a stock voice", badge: "stock voice, not yours",
+    closeness: "Not like you: a stock voice, the closest one to yours",
+  },
 };
 
 function showResult(job) {
@@ -393,14 +399,25 @@ function showResult(job) {
   row("Pitch", `${c.pitch_hz.toFixed(0)} Hz, range ${c.pitch_range_semitones.toFixed(1)} semitones`);
   row("Speaking rate", `${c.speaking_rate_wps.toFixed(1)} words/s`);
   row("Speech used", `${r.total_speech_s.toFixed(1)} s from ${r.sample_reports.filter((s) => s.accepted).length} samples`);
-  row("Method", `${r.method} (${r.engine})`);
+  row("Likeness", likeness.closeness);
   row("Consent", consentText(r.consent));
   box.append(dl);
+  appendScoreParts(box, r.quality_breakdown);
   appendList(box, "Recommendations", r.recommendations);
   appendList(box, "Notes", r.fit_outcome === "fitted" ? r.warnings : r.warnings.slice(1));
   $("result").focus();
   loadVoices(r.voice_id);
   showReportPicture(box, r.voice_id);
+}
+
+// The score's parts with their meanings as the API sends them: the words live in one place, on the server.
+function appendScoreParts(parent, breakdown) {
+  const parts = breakdown?.parts || [];
+  if (!parts.length) return;
+  parent.append(el("h4", {}, "What the score is made of"));
+  const ul = el("ul", { class: "score-parts" });
+  for (const p of parts) ul.append(el("li", { "data-part": p.key }, `${p.score.toFixed(0)}/100 — ${p.meaning}`));
+  parent.append(ul);
 }
 
 function consentText(c) {
