@@ -113,3 +113,22 @@ def test_the_score_parts_are_explained_in_the_words_the_api_sends(capsys):
     printed = " ".join(capsys.readouterr().out.split())
     for part in sent:
         assert f"{part['meaning']} {part['score']:.0f}" in printed
+
+
+def test_verify_answers_with_its_exit_code_and_names_both_thresholds(service, stock_voice, piper_samples, tmp_path):
+    from realvoice.audio import write_wav
+    from realvoice.engines.kokoro import KokoroEngine
+    from realvoice.samples.intake import SAME_SPEAKER_MIN
+    from realvoice.service import SAME_SPEAKER
+
+    home = ["--home", str(service.settings.home)]
+    verify = ["voices", "verify", str(stock_voice.voice_id)]
+    same = runner.invoke(app, [*verify, str(piper_samples[2]), "--user", "rita", *home])
+    assert same.exit_code == 0 and "same speaker" in same.output, same.output
+    engine = service.engine
+    assert isinstance(engine, KokoroEngine)
+    woman = engine.synthesize_phonemes(engine._stock["jf_alpha"], engine.phonemize("Good morning, and welcome back."))
+    other = runner.invoke(app, [*verify, str(write_wav(tmp_path / "w.wav", woman, 24000)), "--user", "rita", *home])
+    printed = " ".join(other.output.split())
+    assert other.exit_code == 1 and "different speaker" in printed, printed
+    assert f"verify needs {SAME_SPEAKER:.2f}, stricter than the {SAME_SPEAKER_MIN:.2f} the sample check uses" in printed

@@ -271,13 +271,17 @@ def voices_plot(
 def voices_verify(voice_id: str, clip: Path, user: UserOpt = "local", home: HomeOpt = None) -> None:
     """Is this recording the same person as the voice?"""
     from ..errors import RealVoiceError
+    from ..samples.intake import SAME_SPEAKER_MIN
 
     try:
         r = _service(home).verify_speaker(voice_id, clip, user)
     except RealVoiceError as exc:
         _fail(_not_found_hint(exc, user), code=2)
     verdict = "[green]same speaker" if r["same_speaker"] else "[red]different speaker"
-    console.print(f"{verdict}[/] (similarity {r['similarity']:.2f}, threshold {r['threshold']:.2f})")
+    console.print(
+        f"{verdict}[/] (similarity {r['similarity']:.2f}; verify needs {r['threshold']:.2f}, "
+        f"stricter than the {SAME_SPEAKER_MIN:.2f} the sample check uses)"
+    )
     if not r["same_speaker"]:
         raise typer.Exit(1)  # scripts can test the answer: 0 same speaker, 1 different
 
