@@ -73,6 +73,12 @@ def test_focus_lands_on_the_first_step_after_sign_in(phone, key):
     assert active_id(phone) == "create-h"
 
 
+def test_the_page_says_who_is_signed_in(phone, key):
+    sign_in(phone, key)
+    sync_api.expect(phone.locator("#whoami-text")).to_have_text("Signed in as access-user")
+    assert key[:8] not in phone.locator("header").inner_text()  # the name, not a piece of the secret
+
+
 def test_keyboard_only_sign_in_at_phone_size(phone, key):
     """Tab to the key, type it, press Enter: signed in, and the next Tab goes on into the first step."""
     for _ in range(5):

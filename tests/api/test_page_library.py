@@ -53,6 +53,10 @@ def voices_of(quick) -> list[dict]:
     return httpx.get(f"{url}/v1/voices", headers={"Authorization": f"Bearer {key}"}).json()
 
 
+def test_the_header_names_the_user(page):
+    sync_api.expect(page.locator("#whoami-text")).to_have_text("Signed in as library-user")
+
+
 def test_the_result_speaks_of_likeness_and_explains_the_score(page, piper_samples):
     page.locator("#upload").set_input_files([str(p) for p in piper_samples])
     sync_api.expect(page.locator("#samples li.accepted")).to_have_count(len(piper_samples), timeout=120_000)

@@ -103,6 +103,12 @@ class SpeechJobRequest(BaseModel):
     )
 
 
+class Me(BaseModel):
+    """Who the key belongs to: the name its user was created with (``realvoice users create NAME``)."""
+
+    user: str
+
+
 class Health(BaseModel):
     status: Literal["ok"] = "ok"
     version: str

@@ -67,8 +67,9 @@ function el(tag, attrs = {}, ...children) {
 
 async function signIn(key, remember) {
   state.key = key;
+  let me;
   try {
-    state.voices = await apiJson("/v1/voices");
+    [state.voices, me] = await Promise.all([apiJson("/v1/voices"), apiJson("/v1/me")]);
   } catch (err) {
     state.key = null;
     say("signin-status", err.message, true);
@@ -78,7 +79,7 @@ async function signIn(key, remember) {
   $("signin").hidden = true;
   $("app").hidden = false;
   $("whoami").hidden = false;
-  $("whoami-text").textContent = `Signed in (key ${key.slice(0, 8)}…)`;
+  $("whoami-text").textContent = `Signed in as ${me.user}`;
   say("signin-status", "");
   renderVoices();
   $("create-h").focus();  // the heading has tabindex="-1": focus lands where the work starts
