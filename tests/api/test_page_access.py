@@ -173,3 +173,27 @@ def test_an_upload_answers_the_no_microphone_message(phone, key, tmp_path):
     phone.locator("#upload").set_input_files(str(_tone(tmp_path / "tone.wav")))
     sync_api.expect(phone.locator("#samples > li")).to_have_count(1)
     sync_api.expect(status).to_have_text("")
+
+
+def test_each_sample_is_one_tab_stop_to_play(phone, key, tmp_path):
+    """A Play button per sample drives one shared player: Tab goes Play, Remove, next sample's Play."""
+    sign_in(phone, key)
+    phone.locator("#upload").set_input_files([str(_tone(tmp_path / f"tone-{i}.wav")) for i in range(2)])
+    items = phone.locator("#samples > li")
+    sync_api.expect(items).to_have_count(2)
+    for i in range(2):  # the list is drawn again when a check ends; wait for both before moving focus
+        sync_api.expect(items.nth(i).locator(".verdict")).not_to_have_text("Checking…", timeout=60_000)
+    assert phone.locator("#samples audio").count() == 0
+    play = items.nth(0).get_by_role("button", name="Play tone-0.wav")
+    play.focus()
+    stops = []
+    for _ in range(2):
+        phone.keyboard.press("Tab")
+        stops.append(phone.evaluate("document.activeElement.getAttribute('aria-label')"))
+    assert stops == ["Remove tone-0.wav", "Play tone-1.wav"]
+    phone.keyboard.press("Enter")  # plays the second sample, and the focus stays on its button
+    sync_api.expect(items.nth(1).locator("button.play")).to_have_attribute("aria-label", "Pause tone-1.wav")
+    assert phone.evaluate("document.activeElement.getAttribute('aria-label')") == "Pause tone-1.wav"
+    phone.keyboard.press("Enter")
+    sync_api.expect(items.nth(1).locator("button.play")).to_have_text("▶ Play")
+    sync_api.expect(items.nth(0).locator("button.play")).to_have_text("▶ Play")

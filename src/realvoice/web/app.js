@@ -16,7 +16,7 @@ const MAX_RECORD_SECONDS = 30;
 
 const $ = (id) => document.getElementById(id);
 const state = {
-  key: null, samples: [], nextId: 1, prompt: 0, recorder: null, voices: [],
+  key: null, samples: [], nextId: 1, prompt: 0, recorder: null, voices: [], playing: null,
   consent: { required: false, challenge: null, file: null },
 };
 
@@ -247,6 +247,39 @@ async function checkSample(sample) {
   renderSamples();
 }
 
+// One player for every sample, each driven by its own Play button: one Tab stop per sample where a
+// native <audio controls> costs a stop for each of its controls.
+// state.playing is the sample loaded in it; that sample plays while the player is not paused.
+const samplePlayer = new Audio();
+for (const event of ["play", "pause", "ended"]) samplePlayer.addEventListener(event, showPlayButtons);
+
+function isPlaying(sample) {
+  return sample !== undefined && state.playing === sample.id && !samplePlayer.paused;
+}
+
+function togglePlay(sample) {
+  if (isPlaying(sample)) {
+    samplePlayer.pause();
+    return;
+  }
+  if (state.playing !== sample.id) {
+    state.playing = sample.id;
+    samplePlayer.src = sample.url;
+  }
+  samplePlayer.play().catch(showPlayButtons); // a file the browser cannot play stays "Play"
+  showPlayButtons();
+}
+
+// Relabels the buttons in place (a re-render would take the focus away from the one just pressed).
+function showPlayButtons() {
+  for (const button of document.querySelectorAll("#samples button.play")) {
+    const sample = state.samples.find((x) => x.id === Number(button.dataset.sample));
+    const playing = isPlaying(sample);
+    button.textContent = playing ? "⏸ Pause" : "▶ Play";
+    button.setAttribute("aria-label", `${playing ? "Pause" : "Play"} ${sample?.file.name ?? ""}`);
+  }
+}
+
 function renderSamples() {
   const list = $("samples");
   list.replaceChildren();
@@ -267,13 +300,21 @@ function renderSamples() {
       }
     }
     if (s.error) item.append(el("p", { class: "reasons" }, s.error));
-    item.append(el("audio", { controls: "", src: s.url, "aria-label": `Play ${s.file.name}` }));
+    item.append(el("button", {
+      type: "button", class: "secondary play", "data-sample": String(s.id), onclick: () => togglePlay(s),
+    }));
     item.append(el("button", {
       type: "button", class: "secondary", "aria-label": `Remove ${s.file.name}`,
-      onclick: () => { URL.revokeObjectURL(s.url); state.samples = state.samples.filter((x) => x !== s); renderSamples(); },
+      onclick: () => {
+        if (isPlaying(s)) samplePlayer.pause();
+        URL.revokeObjectURL(s.url);
+        state.samples = state.samples.filter((x) => x !== s);
+        renderSamples();
+      },
     }, "Remove"));
     list.append(item);
   }
+  showPlayButtons();
   const good = state.samples.filter((s) => s.report?.accepted).length;
   const checking = state.samples.filter((s) => !s.report && !s.error).length;
   say("samples-summary", state.samples.length
