@@ -132,3 +132,31 @@ def test_verify_answers_with_its_exit_code_and_names_both_thresholds(service, st
     printed = " ".join(other.output.split())
     assert other.exit_code == 1 and "different speaker" in printed, printed
     assert f"verify needs {SAME_SPEAKER:.2f}, stricter than the {SAME_SPEAKER_MIN:.2f} the sample check uses" in printed
+
+
+def test_the_list_says_how_each_voice_sounds(service, stock_voice, monkeypatch):
+    import importlib
+
+    cli_module = importlib.import_module("realvoice.cli.app")  # the package's `app` is the Typer app
+    monkeypatch.setattr(cli_module.console, "width", 200)  # one table row per line
+    out = runner.invoke(app, ["voices", "list", "--user", "rita", "--home", str(service.settings.home)])
+    (line,) = [row for row in out.output.splitlines() if stock_voice.voice_id in row]
+    c = stock_voice.characteristics
+    assert f"{c.gender}, {c.age_band}, {c.pitch_hz:.0f} Hz" in line and c.gender == "male"
+
+
+def test_rename_a_voice_and_change_its_description(service, stock_voice):
+    home = ["--home", str(service.settings.home)]
+    rename = ["voices", "rename", stock_voice.voice_id]
+    try:
+        out = runner.invoke(app, [*rename, "Rita two", "-d", "For the intros.", "--user", "rita", *home])
+        assert out.exit_code == 0 and "Rita two" in out.output, out.output
+        detail = service.get_user_voice(stock_voice.voice_id, "rita")
+        assert (detail.name, detail.description) == ("Rita two", "For the intros.")
+        out = runner.invoke(app, [*rename, "   ", "--user", "rita", *home])
+        assert out.exit_code == 2 and "bad_voice_name" in out.output
+        out = runner.invoke(app, [*rename, "Taken", "--user", "mallory", *home])
+        assert out.exit_code == 2 and "not found" in out.output and "--user" in out.output
+        assert service.get_user_voice(stock_voice.voice_id, "rita").name == "Rita two"
+    finally:
+        service.update_user_voice(stock_voice.voice_id, "rita", name="Rita", description="a quick voice")

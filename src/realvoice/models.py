@@ -197,12 +197,13 @@ class VoiceSummary(BaseModel):
     fit_outcome: FitOutcome = "fitted"
     warning_codes: list[str] = Field(default_factory=list)
     consent: ConsentMethod = "none"
+    # what the voice sounds like (gender, age band, pitch, tone), so a list can tell voices apart
+    characteristics: VoiceCharacteristics = Field(default_factory=VoiceCharacteristics)
 
 
 class VoiceDetail(VoiceSummary):
     """Everything stored about a voice."""
 
-    characteristics: VoiceCharacteristics
     sample_reports: list[SampleReport]
     warnings: list[str] = Field(default_factory=list)  # as the build reported them, the verdict first
     recommendations: list[str] = Field(default_factory=list)

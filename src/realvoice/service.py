@@ -255,6 +255,12 @@ class RealVoiceCloningService:
     def get_user_voice(self, voice_id: str, user_id: str) -> VoiceDetail:
         return self.voices.detail(voice_id, user_id)
 
+    def update_user_voice(
+        self, voice_id: str, user_id: str, *, name: str | None = None, description: str | None = None
+    ) -> VoiceDetail:
+        """Rename the voice or change its description (None leaves a field as it is); the voice as it now is."""
+        return self.voices.update(voice_id, user_id, name=name, description=description)
+
     def voice_report_plot(self, voice_id: str, user_id: str) -> Path:
         """The PNG with the voice's pitch histogram, per-sample quality and speaker consistency."""
         return self.voices.report_plot(voice_id, user_id)

@@ -75,3 +75,42 @@ def test_the_result_speaks_of_likeness_and_explains_the_score(page, piper_sample
         assert parts.nth(i).get_attribute("data-part") == key
         assert parts.nth(i).inner_text().endswith(f"/100 — {meaning}")
     shot(page, "library-1-result")
+
+
+def test_each_voice_says_how_it_sounds(page, quick):
+    (voice,) = voices_of(quick)
+    c = voice["characteristics"]
+    assert c["gender"] == "male"
+    item = page.locator(f'#voices li[data-voice="{voice["voice_id"]}"]')
+    sync_api.expect(item.locator(".traits")).to_contain_text(f"Sounds male, {c['age_band']}, {c['pitch_hz']:.0f} Hz")
+
+
+def test_rename_and_describe_a_voice_from_the_page(page, quick):
+    (voice,) = voices_of(quick)
+    item = page.locator(f'#voices li[data-voice="{voice["voice_id"]}"]')
+    item.get_by_role("button", name="Edit").click()
+    name = item.get_by_label("Name", exact=True)
+    sync_api.expect(name).to_be_focused()
+    name.fill("Renamed voice")
+    item.get_by_label("Description", exact=True).fill("For the intros.")
+    item.get_by_role("button", name="Save").click()
+    sync_api.expect(page.locator("#voices-status")).to_have_text("Saved “Renamed voice”.")
+    item = page.locator(f'#voices li[data-voice="{voice["voice_id"]}"]')
+    sync_api.expect(item.locator("strong")).to_have_text("Renamed voice")
+    sync_api.expect(item.locator(".description")).to_have_text("For the intros.")
+    sync_api.expect(item.locator("button.edit")).to_be_focused()
+    assert page.locator("#speak-voice option").all_inner_texts() == ["Renamed voice"]
+    (stored,) = voices_of(quick)
+    assert (stored["name"], stored["description"]) == ("Renamed voice", "For the intros.")
+    shot(page, "library-2-renamed")
+
+
+def test_an_empty_name_is_refused_in_words(page, quick):
+    (voice,) = voices_of(quick)
+    item = page.locator(f'#voices li[data-voice="{voice["voice_id"]}"]')
+    item.get_by_role("button", name="Edit").click()
+    item.get_by_label("Name", exact=True).fill("   ")
+    item.get_by_role("button", name="Save").click()
+    sync_api.expect(page.locator("#voices-status")).to_contain_text("the voice name must be 1-100 characters")
+    assert page.locator("#voices-status").get_attribute("class") == "status error"
+    assert voices_of(quick)[0]["name"] == "Renamed voice"

@@ -401,6 +401,7 @@ async function followJob(url) {
   throw new Error("The progress stream ended early; the voice list shows the result when it is ready.");
 }
 
+// How close the voice is to the speaker, by the build's fit_outcome (the CLI's likeness column says the same).
 const LIKENESS = {
   fitted: { headline: "Voice ready", badge: "", closeness: "Your voice: fitted to your recordings" },
   partly_fitted: {
@@ -508,18 +509,75 @@ function renderVoices(select) {
   $("speak-button").disabled = !state.voices.length;
   for (const v of state.voices) {
     const audio = el("audio", { controls: "", hidden: "", "aria-label": `Preview of ${v.name}` });
-    const item = el("li", {},
+    const item = el("li", { "data-voice": v.voice_id },
       el("strong", {}, v.name), " ",
       el("span", { class: "meta" }, `— ${v.quality_score.toFixed(0)}/100, ${v.quality_tier}, made ${new Date(v.created_at).toLocaleString()}`),
       (LIKENESS[v.fit_outcome] || LIKENESS.fitted).badge
         ? el("span", { class: `badge ${v.fit_outcome}` }, ` ${LIKENESS[v.fit_outcome].badge}`) : "",
+      el("div", { class: "traits" }, soundsLike(v.characteristics)),
+      v.description ? el("div", { class: "description" }, v.description) : "");
+    const edit = el("button", {
+      type: "button", class: "secondary edit", "aria-expanded": "false", "aria-label": `Edit ${v.name}`,
+      onclick: () => toggleEdit(v, item, edit),
+    }, "Edit");
+    item.append(
       el("div", { class: "row" },
         el("button", { type: "button", class: "secondary", onclick: (e) => preview(v, audio, e.target) }, "▶ Preview"),
         el("button", { type: "button", class: "secondary", onclick: () => { chooser.value = v.voice_id; $("speak-text").focus(); } }, "Use in playground"),
+        edit,
         el("button", { type: "button", class: "danger", onclick: () => deleteVoice(v) }, "Delete")),
       audio);
     list.append(item);
   }
+}
+
+// Rename a voice or change its description, in a small form that opens under the voice.
+function toggleEdit(voice, item, button) {
+  const open = item.querySelector("form.edit");
+  if (open) {
+    open.remove();
+    button.setAttribute("aria-expanded", "false");
+    return;
+  }
+  const id = voice.voice_id;
+  const name = el("input", { id: `name-${id}`, maxlength: "100", required: "" });
+  const description = el("textarea", { id: `description-${id}`, maxlength: "2000", rows: "2" });
+  name.value = voice.name;
+  description.value = voice.description || "";
+  const form = el("form", { class: "edit" },
+    el("label", { for: `name-${id}` }, "Name"), name,
+    el("label", { for: `description-${id}` }, "Description"), description,
+    el("button", { type: "submit" }, "Save"),
+    el("button", { type: "button", class: "secondary", onclick: () => { form.remove(); button.setAttribute("aria-expanded", "false"); button.focus(); } }, "Cancel"));
+  form.addEventListener("submit", (e) => { e.preventDefault(); saveVoice(voice, name.value, description.value); });
+  item.append(form);
+  button.setAttribute("aria-expanded", "true");
+  name.focus();
+}
+
+async function saveVoice(voice, name, description) {
+  try {
+    // sent as typed: the server trims and checks them as it does when a voice is made
+    const saved = await apiJson(`/v1/voices/${voice.voice_id}`, {
+      method: "PATCH",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ name, description }),
+    });
+    await loadVoices();
+    say("voices-status", `Saved “${saved.name}”.`);
+    document.querySelector(`#voices li[data-voice="${voice.voice_id}"] button.edit`)?.focus();
+  } catch (err) {
+    say("voices-status", err.message, true);
+  }
+}
+
+// One line to tell voices apart by, as the CLI's list shows it: "Sounds male, adult, 118 Hz; warm, calm".
+function soundsLike(c) {
+  if (!c) return "";
+  const known = [c.gender, c.age_band].filter((x) => x && x !== "unknown");
+  if (c.pitch_hz > 0) known.push(`${c.pitch_hz.toFixed(0)} Hz`);
+  const tone = (c.tone || []).length ? `; ${c.tone.join(", ")}` : "";
+  return known.length ? `Sounds ${known.join(", ")}${tone} (estimates)` : "";
 }
 
 async function preview(voice, audio, button) {
