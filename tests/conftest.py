@@ -34,6 +34,14 @@ def alice_voice(service, piper_samples):
 
 
 @pytest.fixture(scope="session")
+def stock_voice(service, piper_samples):
+    """A voice of user "rita" built without a fit (nearest-stock): the whole intake, quickly."""
+    result = service.create_voice("rita", "Rita", piper_samples, "a quick voice", mode="nearest-stock")
+    assert result.success, result.errors
+    return result
+
+
+@pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A real PostgreSQL server for the session (skips where Debian's postgresql is not installed)."""
     import shutil

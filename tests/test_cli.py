@@ -97,3 +97,66 @@ def test_the_help_names_every_effect_preset_and_bed():
     assert EFFECT_NAMES.split(", ") == list(EFFECTS)
     assert PRESET_NAMES.split(", ") == list(PRESETS)
     assert BED_NAMES.split(", ") == list(BEDS)
+
+
+def test_the_score_parts_are_explained_in_the_words_the_api_sends(capsys):
+    """The CLI and the API take each part's meaning from one place: models.SCORE_PARTS."""
+    from realvoice.cli.app import print_clone_report
+    from realvoice.models import SCORE_PARTS, CloneResult, QualityBreakdown
+
+    breakdown = QualityBreakdown(consistency=91, sample_quality=72, duration_adequacy=55, variety=64)
+    result = CloneResult(success=True, voice_id="v1", name="Joe", quality_breakdown=breakdown)
+    sent = result.model_dump(mode="json")["quality_breakdown"]["parts"]
+    assert [(p["key"], p["meaning"]) for p in sent] == list(SCORE_PARTS.items())
+    assert [p["score"] for p in sent] == [91, 72, 55, 64]
+    print_clone_report(result)
+    printed = " ".join(capsys.readouterr().out.split())
+    for part in sent:
+        assert f"{part['meaning']} {part['score']:.0f}" in printed
+
+
+def test_verify_answers_with_its_exit_code_and_names_both_thresholds(service, stock_voice, piper_samples, tmp_path):
+    from realvoice.audio import write_wav
+    from realvoice.engines.kokoro import KokoroEngine
+    from realvoice.samples.intake import SAME_SPEAKER_MIN
+    from realvoice.service import SAME_SPEAKER
+
+    home = ["--home", str(service.settings.home)]
+    verify = ["voices", "verify", str(stock_voice.voice_id)]
+    same = runner.invoke(app, [*verify, str(piper_samples[2]), "--user", "rita", *home])
+    assert same.exit_code == 0 and "same speaker" in same.output, same.output
+    engine = service.engine
+    assert isinstance(engine, KokoroEngine)
+    woman = engine.synthesize_phonemes(engine._stock["jf_alpha"], engine.phonemize("Good morning, and welcome back."))
+    other = runner.invoke(app, [*verify, str(write_wav(tmp_path / "w.wav", woman, 24000)), "--user", "rita", *home])
+    printed = " ".join(other.output.split())
+    assert other.exit_code == 1 and "different speaker" in printed, printed
+    assert f"verify needs {SAME_SPEAKER:.2f}, stricter than the {SAME_SPEAKER_MIN:.2f} the sample check uses" in printed
+
+
+def test_the_list_says_how_each_voice_sounds(service, stock_voice, monkeypatch):
+    import importlib
+
+    cli_module = importlib.import_module("realvoice.cli.app")  # the package's `app` is the Typer app
+    monkeypatch.setattr(cli_module.console, "width", 200)  # one table row per line
+    out = runner.invoke(app, ["voices", "list", "--user", "rita", "--home", str(service.settings.home)])
+    (line,) = [row for row in out.output.splitlines() if stock_voice.voice_id in row]
+    c = stock_voice.characteristics
+    assert f"{c.gender}, {c.age_band}, {c.pitch_hz:.0f} Hz" in line and c.gender == "male"
+
+
+def test_rename_a_voice_and_change_its_description(service, stock_voice):
+    home = ["--home", str(service.settings.home)]
+    rename = ["voices", "rename", stock_voice.voice_id]
+    try:
+        out = runner.invoke(app, [*rename, "Rita two", "-d", "For the intros.", "--user", "rita", *home])
+        assert out.exit_code == 0 and "Rita two" in out.output, out.output
+        detail = service.get_user_voice(stock_voice.voice_id, "rita")
+        assert (detail.name, detail.description) == ("Rita two", "For the intros.")
+        out = runner.invoke(app, [*rename, "   ", "--user", "rita", *home])
+        assert out.exit_code == 2 and "bad_voice_name" in out.output
+        out = runner.invoke(app, [*rename, "Taken", "--user", "mallory", *home])
+        assert out.exit_code == 2 and "not found" in out.output and "--user" in out.output
+        assert service.get_user_voice(stock_voice.voice_id, "rita").name == "Rita two"
+    finally:
+        service.update_user_voice(stock_voice.voice_id, "rita", name="Rita", description="a quick voice")

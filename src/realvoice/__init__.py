@@ -3,6 +3,9 @@
 Public surface: the seed's services, their typed results, the settings and the error tree.
 """
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from .config import Settings
 from .errors import (
     DuplicateVoiceError,
@@ -17,10 +20,28 @@ from .errors import (
     VoiceNotFoundError,
 )
 from .models import CloneResult, SampleReport, SpeechResult, VoiceCharacteristics, VoiceDetail, VoiceSummary
-from .service import RealVoiceCloningService
-from .tts import TTSService
 
 __version__ = "0.1.0"
+
+# The services load numpy, scipy and the audio stack; they are imported when first named (PEP 562),
+# so a command line that only answers --help does not wait for them.
+_LAZY = {"RealVoiceCloningService": ".service", "TTSService": ".tts"}
+if TYPE_CHECKING:
+    from .service import RealVoiceCloningService
+    from .tts import TTSService
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name], __name__), name)
+        globals()[name] = value  # once: later look-ups find it directly
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "CloneResult",

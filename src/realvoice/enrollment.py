@@ -59,12 +59,31 @@ class Analysis:
     consent: ConsentRecord
 
 
+MAX_NAME_CHARS, MAX_DESCRIPTION_CHARS = 100, 2000
+
+
+def check_voice_name(voice_name: str) -> str:
+    """The name without surrounding spaces; 1-100 characters, at creation and at a rename alike."""
+    name = (voice_name or "").strip()
+    if not name or len(name) > MAX_NAME_CHARS:
+        raise InvalidInputError(f"the voice name must be 1-{MAX_NAME_CHARS} characters", code="bad_voice_name")
+    return name
+
+
+def check_description(description: str) -> str:
+    """The description without surrounding spaces; at most 2000 characters."""
+    text = (description or "").strip()
+    if len(text) > MAX_DESCRIPTION_CHARS:
+        raise InvalidInputError(
+            f"the description must be at most {MAX_DESCRIPTION_CHARS} characters", code="bad_description"
+        )
+    return text
+
+
 def check_request(
     voice_name: str, audio_files: Sequence[str | Path] | str | Path, labels: Sequence[str] | None, max_samples: int
 ) -> VoiceRequest:
-    name = (voice_name or "").strip()
-    if not name or len(name) > 100:
-        raise InvalidInputError("the voice name must be 1-100 characters", code="bad_voice_name")
+    name = check_voice_name(voice_name)
     files = [audio_files] if isinstance(audio_files, (str, Path)) else list(audio_files)
     if len(files) > max_samples:
         raise LimitExceededError(f"{len(files)} files given; at most {max_samples} per voice", code="too_many_files")

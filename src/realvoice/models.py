@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 Gender = Literal["female", "male", "unknown"]
 AgeBand = Literal["child", "young adult", "adult", "senior", "unknown"]
@@ -74,6 +74,24 @@ class VoiceCharacteristics(BaseModel):
     loudness_lufs: float = 0.0
 
 
+# What each part of the score measures, in the words every front end shows: the CLI prints them and
+# the API sends them beside the numbers (``QualityBreakdown.parts``), which the page shows as it gets them.
+SCORE_PARTS: dict[str, str] = {
+    "consistency": "the recordings sound like one person",
+    "sample_quality": "clean, clear recordings",
+    "duration_adequacy": "enough speech",
+    "variety": "varied sentences",
+}
+
+
+class ScorePart(BaseModel):
+    """One part of the score (0-100) and what it measures, in plain words."""
+
+    key: str
+    score: float
+    meaning: str
+
+
 class QualityBreakdown(BaseModel):
     """The parts of the 0-100 score, each 0-100."""
 
@@ -81,6 +99,12 @@ class QualityBreakdown(BaseModel):
     sample_quality: float
     duration_adequacy: float
     variety: float
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def parts(self) -> list[ScorePart]:
+        """Each part with its meaning, in the order a person reads them."""
+        return [ScorePart(key=k, score=getattr(self, k), meaning=m) for k, m in SCORE_PARTS.items()]
 
 
 ConsentMethod = Literal["recording", "attested", "none"]
@@ -173,12 +197,13 @@ class VoiceSummary(BaseModel):
     fit_outcome: FitOutcome = "fitted"
     warning_codes: list[str] = Field(default_factory=list)
     consent: ConsentMethod = "none"
+    # what the voice sounds like (gender, age band, pitch, tone), so a list can tell voices apart
+    characteristics: VoiceCharacteristics = Field(default_factory=VoiceCharacteristics)
 
 
 class VoiceDetail(VoiceSummary):
     """Everything stored about a voice."""
 
-    characteristics: VoiceCharacteristics
     sample_reports: list[SampleReport]
     warnings: list[str] = Field(default_factory=list)  # as the build reported them, the verdict first
     recommendations: list[str] = Field(default_factory=list)

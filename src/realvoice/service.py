@@ -58,7 +58,10 @@ from .streaming import SpeechStream
 from .voice_cache import VoiceModels
 from .voices import VoiceStore, check_user
 
-SAME_SPEAKER = 0.75  # verify(): Resemblyzer similarity of a clip to the voice's centroid
+# verify(): Resemblyzer similarity of a clip to the voice's centroid. Stricter than the sample check
+# (samples/intake.py SAME_SPEAKER_MIN): verify vouches for a new clip, where a false "same" costs more
+# than a false "different"; the CLI prints both numbers so the report picture's line does not contradict it.
+SAME_SPEAKER = 0.75
 PREVIEW_TEXT = "Hello! This is a preview of my cloned voice. I hope it sounds just like me."
 
 
@@ -249,6 +252,12 @@ class RealVoiceCloningService:
 
     def get_user_voice(self, voice_id: str, user_id: str) -> VoiceDetail:
         return self.voices.detail(voice_id, user_id)
+
+    def update_user_voice(
+        self, voice_id: str, user_id: str, *, name: str | None = None, description: str | None = None
+    ) -> VoiceDetail:
+        """Rename the voice or change its description (None leaves a field as it is); the voice as it now is."""
+        return self.voices.update(voice_id, user_id, name=name, description=description)
 
     def voice_report_plot(self, voice_id: str, user_id: str) -> Path:
         """The PNG with the voice's pitch histogram, per-sample quality and speaker consistency."""

@@ -14,7 +14,7 @@ from .analysis.plots import voice_report_png
 from .audio import write_wav
 from .config import Settings
 from .engines import Engine, VoiceModel
-from .enrollment import Analysis, VoiceRequest
+from .enrollment import Analysis, VoiceRequest, check_description, check_voice_name
 from .errors import DuplicateVoiceError, InvalidInputError, VoiceNotFoundError
 from .models import (
     CloneResult,
@@ -150,8 +150,7 @@ class VoiceStore:
             consent = s.get(ConsentRow, row.id)
             record = _consent(consent.record if consent is not None else None)
         return VoiceDetail(
-            **_summary(row, sum(r.accepted for r in reports), record).model_dump(),
-            characteristics=VoiceCharacteristics.model_validate(row.characteristics),
+            **dict(_summary(row, sum(r.accepted for r in reports), record)),
             sample_reports=reports,
             warnings=row.report.get("warnings", []),
             recommendations=row.report.get("recommendations", []),
@@ -159,6 +158,22 @@ class VoiceStore:
             fingerprint=row.fingerprint,
             consent_record=record,
         )
+
+    def update(
+        self, voice_id: str, user_id: str, *, name: str | None = None, description: str | None = None
+    ) -> VoiceDetail:
+        """Rename the voice or change its description (None leaves a field as it is), checked as at creation."""
+        row = self.row(voice_id, user_id)  # another user's voice reads as missing, here as everywhere
+        changes: dict[str, str] = {}
+        if name is not None:
+            changes["name"] = check_voice_name(name)
+        if description is not None:
+            changes["description"] = check_description(description)
+        with self.db.session() as s:
+            stored = s.get(VoiceRow, row.id)
+            for field, value in changes.items():
+                setattr(stored, field, value)
+        return self.detail(row.id, user_id)
 
     def report_plot(self, voice_id: str, user_id: str) -> Path:
         row = self.row(voice_id, user_id)
@@ -272,6 +287,7 @@ def _summary(row: VoiceRow, sample_count: int, consent: ConsentRecord) -> VoiceS
         fit_outcome=row.report.get("fit_outcome", "stock" if row.method == STOCK_METHOD else "fitted"),
         warning_codes=row.report.get("warning_codes", []),
         consent=consent.method,
+        characteristics=VoiceCharacteristics.model_validate(row.characteristics),
     )
 
 

@@ -26,6 +26,7 @@ def test_the_api_reference_is_served_from_the_package(client):
 
 def test_every_v1_route_needs_a_key(client):
     for method, url in [
+        ("GET", "/v1/me"),
         ("GET", "/v1/voices"),
         ("GET", "/v1/voices/" + "0" * 32),
         ("DELETE", "/v1/voices/" + "0" * 32),
@@ -39,6 +40,12 @@ def test_every_v1_route_needs_a_key(client):
         r = client.request(method, url)
         assert_problem(r, 401, "no_api_key")
         assert r.headers["www-authenticate"] == "Bearer"
+
+
+def test_me_names_the_user_of_the_key(client, service):
+    for name in ("api-me-ann", "api-me-bo"):
+        r = client.get("/v1/me", headers={"Authorization": f"Bearer {create_key(service.db, name)}"})
+        assert r.status_code == 200 and r.json() == {"user": name}
 
 
 def test_a_wrong_or_revoked_key_is_refused(client, service):

@@ -6,73 +6,36 @@ Skips where Playwright or ``/usr/bin/chromium`` is absent (``apt-get install chr
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from realvoice.api import create_app
-from realvoice.api.config import ApiSettings
 from realvoice.store.users import create_key
 
+from .browser import HAVE_CHROMIUM, launch, serve, shot
+
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("chromium") is None, reason="Chromium is absent (apt-get install chromium)"),
+    pytest.mark.skipif(not HAVE_CHROMIUM, reason="Chromium is absent (apt-get install chromium)"),
 ]
 
 
 @pytest.fixture(scope="module")
 def base_url(service) -> Iterator[str]:
-    yield from _serve(service)
-
-
-def _serve(service) -> Iterator[str]:
-    """The app under uvicorn on a free loopback port, in a thread, for the module."""
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(service, settings=ApiSettings(requests_per_minute=100_000, sse_interval_s=0.2))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    yield from serve(service)
 
 
 @pytest.fixture(scope="module")
 def page(base_url):
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", "--no-sandbox"],
-        )
+        browser = launch(p)
         context = browser.new_context(accept_downloads=True)
         context.grant_permissions(["microphone"], origin=base_url)
         page = context.new_page()
         page.set_default_timeout(30_000)
         yield page
         browser.close()
-
-
-SHOTS = Path(__file__).resolve().parents[2] / "out" / "screenshots"
-
-
-def shot(page, name: str) -> None:
-    """Screenshots a person can look at after the run (out/ is git-ignored)."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture(scope="module")
@@ -198,7 +161,7 @@ def strict(tmp_path_factory) -> Iterator[tuple[str, str]]:
         settings=Settings(home=home, fit_mode="nearest-stock", require_consent_recording=True)
     )
     key = create_key(strict.db, "strict-page-user")
-    for url in _serve(strict):
+    for url in serve(strict):
         yield url, key
     strict.close()
 

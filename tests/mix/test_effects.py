@@ -44,13 +44,23 @@ def test_seed_dict_names_and_parameter_dicts_resolve():
         ({"echo": {"feedback": 1.2}}, "bad_effect_value", "0 to 0.95"),
         ({"reverb": "lots"}, "bad_effect_value", "must be a number"),
         ({"pitch": True}, "bad_effect_value", "semitones (-12 to 12"),
-        ({"podcast": 0.5}, "bad_effect_value", "True or False"),
+        ({"podcast": 0.5}, "bad_effect_value", "a preset is on or off: name podcast without a value"),
     ],
 )
 def test_bad_effects_get_a_clear_error(spec, code, says):
     with pytest.raises(InvalidInputError) as err:
         parse_effects(spec)
     assert err.value.code == code and says in err.value.message
+
+
+def test_a_preset_given_a_value_on_the_command_line_says_how_to_write_it():
+    from realvoice.cli.options import parse_effect_options
+
+    with pytest.raises(InvalidInputError) as err:
+        parse_effects(parse_effect_options(["podcast=1"]))
+    assert err.value.message == "a preset is on or off: name podcast without a value (as in -e podcast), not 1.0"
+    written_right = list(parse_effects(parse_effect_options(["podcast"])))
+    assert set(written_right) == set(PRESETS["podcast"])
 
 
 @pytest.mark.parametrize("target", [-16.0, -23.0, -12.0])

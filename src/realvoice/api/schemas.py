@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, TypeAlias
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..models import CloneResult, SpeechResult
 
@@ -101,6 +101,28 @@ class SpeechJobRequest(BaseModel):
     pitch_semitones: float = Field(
         default=0.0, ge=-4.0, le=4.0, allow_inf_nan=False, description="Pitch shift in semitones."
     )
+
+
+class VoiceUpdate(BaseModel):
+    """A new name, a new description, or both; a field left out stays as it is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(
+        default=None, min_length=1, max_length=100, examples=["Joe, warm"], description="The new name."
+    )
+    description: str | None = Field(
+        default=None,
+        max_length=2000,
+        examples=["My voice for the podcast intros."],
+        description="The new description; an empty string clears it.",
+    )
+
+
+class Me(BaseModel):
+    """Who the key belongs to: the name its user was created with (``realvoice users create NAME``)."""
+
+    user: str
 
 
 class Health(BaseModel):

@@ -13,11 +13,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..models import CloneResult, SpeechResult
+from ..models import CloneResult, SpeechResult, VoiceCharacteristics
 from .options import EffectsOpt, MusicOpt, OutputOpt, parse_effect_options
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Offline voice cloning on a plain CPU.")
-voices = typer.Typer(no_args_is_help=True, help="Create, list, show and delete voices.")
+voices = typer.Typer(no_args_is_help=True, help="Create, list, show, rename and delete voices.")
 words = typer.Typer(no_args_is_help=True, help="Your pronunciation dictionary.")
 app.add_typer(voices, name="voices")
 app.add_typer(words, name="words")
@@ -87,12 +87,6 @@ def _fail(message: str, code: int = 1) -> None:
 
 
 LIKENESS = {"fitted": "[green]your voice", "partly_fitted": "[yellow]partly", "stock": "[red]stock voice"}
-SCORE_PARTS = (
-    ("consistency", "the recordings sound like one person"),
-    ("sample_quality", "clean, clear recordings"),
-    ("duration_adequacy", "enough speech"),
-    ("variety", "varied sentences"),
-)
 
 
 def print_clone_report(r: CloneResult, *, verbose: bool = False) -> None:
@@ -117,11 +111,9 @@ def print_clone_report(r: CloneResult, *, verbose: bool = False) -> None:
         console.print(f"{headline} {r.voice_id}  ({r.name})")
         console.print(f"Score: [bold]{r.quality_score:.0f}/100[/bold] ({r.quality_tier})")
         if r.quality_breakdown:
-            parts = r.quality_breakdown.model_dump()
-            console.print("  " + "; ".join(f"{why} {parts[key]:.0f}" for key, why in SCORE_PARTS))
-        c = r.characteristics
-        if c:
-            console.print(f"Voice: {c.gender}, {c.age_band} (estimates), pitch {c.pitch_hz:.0f} Hz")
+            console.print("  " + "; ".join(f"{p.meaning} {p.score:.0f}" for p in r.quality_breakdown.parts))
+        if r.characteristics:
+            console.print(f"Voice: {_sounds_like(r.characteristics)} (estimates)")
         if r.consent is not None:
             console.print(f"Consent: {_consent_line(r)}")
         n_used = sum(s.accepted for s in r.sample_reports)
@@ -133,6 +125,11 @@ def print_clone_report(r: CloneResult, *, verbose: bool = False) -> None:
         console.print(f"[yellow]warning:[/yellow] {w}")
     for tip in r.recommendations:
         console.print(f"[cyan]tip:[/cyan] {tip}")
+
+
+def _sounds_like(c: VoiceCharacteristics) -> str:
+    """One line a person can tell voices apart by: "male, adult, 118 Hz" (estimates from the recordings)."""
+    return f"{c.gender}, {c.age_band}, {c.pitch_hz:.0f} Hz"
 
 
 def _consent_line(r: CloneResult) -> str:
@@ -207,16 +204,16 @@ def voices_list(user: UserOpt = "local", home: HomeOpt = None) -> None:
     rows = _service(home).get_user_voices(user)
     table = Table(title=f"Voices of {user}")
     table.add_column("id", no_wrap=True, min_width=32)
-    for col in ("name", "quality", "tier", "likeness", "method", "created"):
+    for col in ("name", "sounds", "quality", "tier", "likeness", "created"):
         table.add_column(col)
     for v in rows:
         table.add_row(
             v.voice_id,
             v.name,
+            _sounds_like(v.characteristics),
             f"{v.quality_score:.0f}",
             v.quality_tier,
             LIKENESS[v.fit_outcome],
-            v.method,
             v.created_at.strftime("%Y-%m-%d %H:%M"),
         )
     console.print(table if rows else "No voices yet. Create one with: realvoice voices create FILES...")
@@ -238,9 +235,7 @@ def voices_show(voice_id: str, user: UserOpt = "local", as_json: JsonOpt = False
     if detail.description:
         console.print(detail.description)
     console.print(f"Score: [bold]{detail.quality_score:.0f}/100[/bold] ({detail.quality_tier})")
-    c = detail.characteristics
-    if c:
-        console.print(f"Voice: {c.gender}, {c.age_band} (estimates), pitch {c.pitch_hz:.0f} Hz")
+    console.print(f"Voice: {_sounds_like(detail.characteristics)} (estimates)")
     console.print(f"Made {detail.created_at:%Y-%m-%d %H:%M} from {detail.sample_count} recordings")
     for w in detail.warnings:
         console.print(f"[yellow]warning:[/yellow] {w}")
@@ -253,6 +248,28 @@ def _not_found_hint(exc: Exception, user: str) -> str:
     if isinstance(exc, VoiceNotFoundError):
         return f"{exc} among the voices of user {user!r} (another user's voice: pass --user NAME)"
     return str(exc)
+
+
+@voices.command("rename")
+def voices_rename(
+    voice_id: str,
+    new_name: Annotated[str, typer.Argument(help="The voice's new name (1-100 characters).")],
+    description: Annotated[
+        str | None, typer.Option("--description", "-d", help="A new description (up to 2000 characters).")
+    ] = None,
+    user: UserOpt = "local",
+    home: HomeOpt = None,
+) -> None:
+    """Rename a voice, and change its description if you give one."""
+    from ..errors import RealVoiceError
+
+    try:
+        detail = _service(home).update_user_voice(voice_id, user, name=new_name, description=description)
+    except RealVoiceError as exc:
+        _fail(f"{_not_found_hint(exc, user)} ({exc.code})", code=2)
+    console.print(f"renamed {detail.voice_id} to {detail.name!r}")
+    if description is not None:
+        console.print(f"description: {detail.description or '(none)'}")
 
 
 @voices.command("plot")
@@ -278,13 +295,17 @@ def voices_plot(
 def voices_verify(voice_id: str, clip: Path, user: UserOpt = "local", home: HomeOpt = None) -> None:
     """Is this recording the same person as the voice?"""
     from ..errors import RealVoiceError
+    from ..samples.intake import SAME_SPEAKER_MIN
 
     try:
         r = _service(home).verify_speaker(voice_id, clip, user)
     except RealVoiceError as exc:
         _fail(_not_found_hint(exc, user), code=2)
     verdict = "[green]same speaker" if r["same_speaker"] else "[red]different speaker"
-    console.print(f"{verdict}[/] (similarity {r['similarity']:.2f}, threshold {r['threshold']:.2f})")
+    console.print(
+        f"{verdict}[/] (similarity {r['similarity']:.2f}; verify needs {r['threshold']:.2f}, "
+        f"stricter than the {SAME_SPEAKER_MIN:.2f} the sample check uses)"
+    )
     if not r["same_speaker"]:
         raise typer.Exit(1)  # scripts can test the answer: 0 same speaker, 1 different
 

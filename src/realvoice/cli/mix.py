@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
 import typer
 from rich.console import Console
 
 from .options import EffectsOpt, MusicOpt, OutputOpt, parse_effect_options
+
+if TYPE_CHECKING:
+    import numpy as np  # only for annotations: the command loads the DSP stack when it runs
 
 console = Console()
 

@@ -263,7 +263,7 @@ def parse_effects(effects: EffectsSpec) -> EffectChain:
         key = ALIASES.get(str(raw).strip().lower(), str(raw).strip().lower())
         if key in PRESETS:
             if value is not True and value is not False:
-                raise _bad(f"preset {key!r} takes True or False, got {value!r}")
+                raise _bad(f"a preset is on or off: name {key} without a value (as in -e {key}), not {value!r}")
             if value:
                 chosen |= parse_effects(PRESETS[key]).effects
         elif key in EFFECTS:

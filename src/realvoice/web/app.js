@@ -16,7 +16,7 @@ const MAX_RECORD_SECONDS = 30;
 
 const $ = (id) => document.getElementById(id);
 const state = {
-  key: null, samples: [], nextId: 1, prompt: 0, recorder: null, voices: [],
+  key: null, samples: [], nextId: 1, prompt: 0, recorder: null, voices: [], playing: null,
   consent: { required: false, challenge: null, file: null },
 };
 
@@ -67,8 +67,9 @@ function el(tag, attrs = {}, ...children) {
 
 async function signIn(key, remember) {
   state.key = key;
+  let me;
   try {
-    state.voices = await apiJson("/v1/voices");
+    [state.voices, me] = await Promise.all([apiJson("/v1/voices"), apiJson("/v1/me")]);
   } catch (err) {
     state.key = null;
     say("signin-status", err.message, true);
@@ -78,10 +79,10 @@ async function signIn(key, remember) {
   $("signin").hidden = true;
   $("app").hidden = false;
   $("whoami").hidden = false;
-  $("whoami-text").textContent = `Signed in (key ${key.slice(0, 8)}…)`;
+  $("whoami-text").textContent = `Signed in as ${me.user}`;
   say("signin-status", "");
   renderVoices();
-  $("create-h").focus?.();
+  $("create-h").focus();  // the heading has tabindex="-1": focus lands where the work starts
 }
 
 function signOut(reason = "") {
@@ -246,6 +247,39 @@ async function checkSample(sample) {
   renderSamples();
 }
 
+// One player for every sample, each driven by its own Play button: one Tab stop per sample where a
+// native <audio controls> costs a stop for each of its controls.
+// state.playing is the sample loaded in it; that sample plays while the player is not paused.
+const samplePlayer = new Audio();
+for (const event of ["play", "pause", "ended"]) samplePlayer.addEventListener(event, showPlayButtons);
+
+function isPlaying(sample) {
+  return sample !== undefined && state.playing === sample.id && !samplePlayer.paused;
+}
+
+function togglePlay(sample) {
+  if (isPlaying(sample)) {
+    samplePlayer.pause();
+    return;
+  }
+  if (state.playing !== sample.id) {
+    state.playing = sample.id;
+    samplePlayer.src = sample.url;
+  }
+  samplePlayer.play().catch(showPlayButtons); // a file the browser cannot play stays "Play"
+  showPlayButtons();
+}
+
+// Relabels the buttons in place (a re-render would take the focus away from the one just pressed).
+function showPlayButtons() {
+  for (const button of document.querySelectorAll("#samples button.play")) {
+    const sample = state.samples.find((x) => x.id === Number(button.dataset.sample));
+    const playing = isPlaying(sample);
+    button.textContent = playing ? "⏸ Pause" : "▶ Play";
+    button.setAttribute("aria-label", `${playing ? "Pause" : "Play"} ${sample?.file.name ?? ""}`);
+  }
+}
+
 function renderSamples() {
   const list = $("samples");
   list.replaceChildren();
@@ -266,13 +300,21 @@ function renderSamples() {
       }
     }
     if (s.error) item.append(el("p", { class: "reasons" }, s.error));
-    item.append(el("audio", { controls: "", src: s.url, "aria-label": `Play ${s.file.name}` }));
+    item.append(el("button", {
+      type: "button", class: "secondary play", "data-sample": String(s.id), onclick: () => togglePlay(s),
+    }));
     item.append(el("button", {
       type: "button", class: "secondary", "aria-label": `Remove ${s.file.name}`,
-      onclick: () => { URL.revokeObjectURL(s.url); state.samples = state.samples.filter((x) => x !== s); renderSamples(); },
+      onclick: () => {
+        if (isPlaying(s)) samplePlayer.pause();
+        URL.revokeObjectURL(s.url);
+        state.samples = state.samples.filter((x) => x !== s);
+        renderSamples();
+      },
     }, "Remove"));
     list.append(item);
   }
+  showPlayButtons();
   const good = state.samples.filter((s) => s.report?.accepted).length;
   const checking = state.samples.filter((s) => !s.report && !s.error).length;
   say("samples-summary", state.samples.length
@@ -359,10 +401,17 @@ async function followJob(url) {
   throw new Error("The progress stream ended early; the voice list shows the result when it is ready.");
 }
 
+// How close the voice is to the speaker, by the build's fit_outcome (the CLI's likeness column says the same).
 const LIKENESS = {
-  fitted: { headline: "Voice ready", badge: "" },
-  partly_fitted: { headline: "Voice ready, but only partly like you", badge: "partly like you" },
-  stock: { headline: "Voice made, but it is not your voice: a stock voice", badge: "stock voice, not yours" },
+  fitted: { headline: "Voice ready", badge: "", closeness: "Your voice: fitted to your recordings" },
+  partly_fitted: {
+    headline: "Voice ready, but only partly like you", badge: "partly like you",
+    closeness: "Partly like you: part way from a stock voice toward yours",
+  },
+  stock: {
+    headline: "Voice made, but it is not your voice: a stock voice", badge: "stock voice, not yours",
+    closeness: "Not like you: a stock voice, the closest one to yours",
+  },
 };
 
 function showResult(job) {
@@ -393,14 +442,25 @@ function showResult(job) {
   row("Pitch", `${c.pitch_hz.toFixed(0)} Hz, range ${c.pitch_range_semitones.toFixed(1)} semitones`);
   row("Speaking rate", `${c.speaking_rate_wps.toFixed(1)} words/s`);
   row("Speech used", `${r.total_speech_s.toFixed(1)} s from ${r.sample_reports.filter((s) => s.accepted).length} samples`);
-  row("Method", `${r.method} (${r.engine})`);
+  row("Likeness", likeness.closeness);
   row("Consent", consentText(r.consent));
   box.append(dl);
+  appendScoreParts(box, r.quality_breakdown);
   appendList(box, "Recommendations", r.recommendations);
   appendList(box, "Notes", r.fit_outcome === "fitted" ? r.warnings : r.warnings.slice(1));
   $("result").focus();
   loadVoices(r.voice_id);
   showReportPicture(box, r.voice_id);
+}
+
+// The score's parts with their meanings as the API sends them: the words live in one place, on the server.
+function appendScoreParts(parent, breakdown) {
+  const parts = breakdown?.parts || [];
+  if (!parts.length) return;
+  parent.append(el("h4", {}, "What the score is made of"));
+  const ul = el("ul", { class: "score-parts" });
+  for (const p of parts) ul.append(el("li", { "data-part": p.key }, `${p.score.toFixed(0)}/100 — ${p.meaning}`));
+  parent.append(ul);
 }
 
 function consentText(c) {
@@ -449,18 +509,75 @@ function renderVoices(select) {
   $("speak-button").disabled = !state.voices.length;
   for (const v of state.voices) {
     const audio = el("audio", { controls: "", hidden: "", "aria-label": `Preview of ${v.name}` });
-    const item = el("li", {},
+    const item = el("li", { "data-voice": v.voice_id },
       el("strong", {}, v.name), " ",
       el("span", { class: "meta" }, `— ${v.quality_score.toFixed(0)}/100, ${v.quality_tier}, made ${new Date(v.created_at).toLocaleString()}`),
       (LIKENESS[v.fit_outcome] || LIKENESS.fitted).badge
         ? el("span", { class: `badge ${v.fit_outcome}` }, ` ${LIKENESS[v.fit_outcome].badge}`) : "",
+      el("div", { class: "traits" }, soundsLike(v.characteristics)),
+      v.description ? el("div", { class: "description" }, v.description) : "");
+    const edit = el("button", {
+      type: "button", class: "secondary edit", "aria-expanded": "false", "aria-label": `Edit ${v.name}`,
+      onclick: () => toggleEdit(v, item, edit),
+    }, "Edit");
+    item.append(
       el("div", { class: "row" },
         el("button", { type: "button", class: "secondary", onclick: (e) => preview(v, audio, e.target) }, "▶ Preview"),
         el("button", { type: "button", class: "secondary", onclick: () => { chooser.value = v.voice_id; $("speak-text").focus(); } }, "Use in playground"),
+        edit,
         el("button", { type: "button", class: "danger", onclick: () => deleteVoice(v) }, "Delete")),
       audio);
     list.append(item);
   }
+}
+
+// Rename a voice or change its description, in a small form that opens under the voice.
+function toggleEdit(voice, item, button) {
+  const open = item.querySelector("form.edit");
+  if (open) {
+    open.remove();
+    button.setAttribute("aria-expanded", "false");
+    return;
+  }
+  const id = voice.voice_id;
+  const name = el("input", { id: `name-${id}`, maxlength: "100", required: "" });
+  const description = el("textarea", { id: `description-${id}`, maxlength: "2000", rows: "2" });
+  name.value = voice.name;
+  description.value = voice.description || "";
+  const form = el("form", { class: "edit" },
+    el("label", { for: `name-${id}` }, "Name"), name,
+    el("label", { for: `description-${id}` }, "Description"), description,
+    el("button", { type: "submit" }, "Save"),
+    el("button", { type: "button", class: "secondary", onclick: () => { form.remove(); button.setAttribute("aria-expanded", "false"); button.focus(); } }, "Cancel"));
+  form.addEventListener("submit", (e) => { e.preventDefault(); saveVoice(voice, name.value, description.value); });
+  item.append(form);
+  button.setAttribute("aria-expanded", "true");
+  name.focus();
+}
+
+async function saveVoice(voice, name, description) {
+  try {
+    // sent as typed: the server trims and checks them as it does when a voice is made
+    const saved = await apiJson(`/v1/voices/${voice.voice_id}`, {
+      method: "PATCH",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ name, description }),
+    });
+    await loadVoices();
+    say("voices-status", `Saved “${saved.name}”.`);
+    document.querySelector(`#voices li[data-voice="${voice.voice_id}"] button.edit`)?.focus();
+  } catch (err) {
+    say("voices-status", err.message, true);
+  }
+}
+
+// One line to tell voices apart by, as the CLI's list shows it: "Sounds male, adult, 118 Hz; warm, calm".
+function soundsLike(c) {
+  if (!c) return "";
+  const known = [c.gender, c.age_band].filter((x) => x && x !== "unknown");
+  if (c.pitch_hz > 0) known.push(`${c.pitch_hz.toFixed(0)} Hz`);
+  const tone = (c.tone || []).length ? `; ${c.tone.join(", ")}` : "";
+  return known.length ? `Sounds ${known.join(", ")}${tone} (estimates)` : "";
 }
 
 async function preview(voice, audio, button) {
@@ -631,6 +748,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("record").addEventListener("click", toggleRecording);
   $("next-prompt").addEventListener("click", () => { state.prompt += 1; showPrompt(); });
   $("upload").addEventListener("change", (e) => {
+    say("record-status", "");  // a no-microphone message is answered by the upload
     for (const f of e.target.files) addSample(f);
     e.target.value = "";
   });

@@ -14,12 +14,13 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from ...consent import ConsentRecording
+from ...enrollment import check_description, check_voice_name
 from ...errors import ConsentError, InvalidInputError, LimitExceededError, NotEnoughSamplesError, VoiceNotFoundError
 from ...models import VoiceDetail, VoiceSummary
 from ..deps import ApiState, CurrentUser, ServiceDep, StateDep
 from ..errors import ApiError, problem_responses, status_for_code
 from ..jobs import KIND
-from ..schemas import MEDIA_TYPES, JobAccepted, SpeechJobRequest, SpeechRequest, SpeechStreamRequest
+from ..schemas import MEDIA_TYPES, JobAccepted, SpeechJobRequest, SpeechRequest, SpeechStreamRequest, VoiceUpdate
 from ..streams import stream_response
 from ..uploads import Limits, UploadForm, read_upload
 
@@ -99,12 +100,8 @@ def _consent(form: UploadForm) -> ConsentRecording | None:
 
 def _voice_form(form: UploadForm, min_samples: int) -> tuple[str, str, bool]:
     """The form's name, description and duplicate flag, once the file count is right."""
-    name = form.fields.get("name", "").strip()
-    if not 1 <= len(name) <= 100:
-        raise InvalidInputError("the voice name must be 1-100 characters", code="bad_voice_name")
-    description = form.fields.get("description", "").strip()
-    if len(description) > 2000:
-        raise InvalidInputError("the description must be at most 2000 characters", code="bad_description")
+    name = check_voice_name(form.fields.get("name", ""))
+    description = check_description(form.fields.get("description", ""))
     if len(form.files) < min_samples:
         raise NotEnoughSamplesError(
             f"{len(form.files)} file(s) sent; a voice needs at least {min_samples} recordings of the same speaker"
@@ -165,6 +162,12 @@ def list_voices(user: CurrentUser, service: ServiceDep) -> list[VoiceSummary]:
 def get_voice(voice_id: str, user: CurrentUser, service: ServiceDep) -> VoiceDetail:
     """Score, tier, characteristics, recommendations and every sample's report."""
     return service.get_user_voice(voice_id, user)
+
+
+@router.patch("/{voice_id}", response_model=VoiceDetail, responses=problem_responses(422))
+def update_voice(voice_id: str, body: VoiceUpdate, user: CurrentUser, service: ServiceDep) -> VoiceDetail:
+    """Rename the voice or change its description; a field left out stays as it is."""
+    return service.update_user_voice(voice_id, user, name=body.name, description=body.description)
 
 
 @router.delete("/{voice_id}", status_code=204)

@@ -1,0 +1,50 @@
+"""Shared by the page tests: the app under uvicorn on a loopback port, and Debian's Chromium via Playwright."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from realvoice.api import create_app
+from realvoice.api.config import ApiSettings
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+HAVE_CHROMIUM = shutil.which("chromium") is not None
+SHOTS = Path(__file__).resolve().parents[2] / "out" / "screenshots"
+
+
+def serve(service) -> Iterator[str]:
+    """The app under uvicorn on a free loopback port, in a thread, until the generator is closed."""
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = create_app(service, settings=ApiSettings(requests_per_minute=100_000, sse_interval_s=0.2))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+def launch(playwright):
+    """Chromium with a fake microphone that the page may use without asking."""
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", "--no-sandbox"],
+    )
+
+
+def shot(page, name: str) -> None:
+    """Screenshots a person can look at after the run (out/ is git-ignored)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
