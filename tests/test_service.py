@@ -255,6 +255,7 @@ def test_a_stock_voice_says_so_everywhere_and_never_scores_high(service, piper_s
     r = service.create_voice("stockuser", "Stranger", piper_samples, allow_duplicate=True)
     assert r.success and r.fit_outcome == "stock" and r.warning_codes == ["stock_voice"]
     assert "not yours" in r.warnings[0] if rejected else "will not sound like you" in r.warnings[0]
+    assert "nearest-stock" not in r.warnings[0] and "method" not in r.warnings[0]  # words, not settings
     assert r.quality_score <= 40 and r.quality_tier == "needs more samples"
     listed = {v.voice_id: v for v in service.get_user_voices("stockuser")}[r.voice_id]
     assert listed.fit_outcome == "stock" and listed.warning_codes == ["stock_voice"] and listed.quality_score <= 40

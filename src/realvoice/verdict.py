@@ -43,8 +43,9 @@ def fit_verdict(model: VoiceModel) -> FitVerdict:
             )
         else:
             why = (
-                f"This voice is the stock voice closest to your samples ('{stock}', method '{STOCK_METHOD}'), "
-                "not a model fitted to your recordings: it will not sound like you."
+                f"This voice is a stock voice, '{stock}', the one closest to your samples; it was not fitted to "
+                "your recordings, because this voice was made without a fit: it will not sound like you. "
+                "Create the voice again with the fast or thorough fit to get your own voice."
             )
         return FitVerdict("stock", "stock_voice", why)
     share = float(model.params.get("fit_share", 1.0))

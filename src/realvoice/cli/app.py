@@ -144,10 +144,7 @@ def _consent_line(r: CloneResult) -> str:
 def _print_speech(r: SpeechResult) -> None:
     if not r.success:
         _fail(f"{'; '.join(r.errors)} ({r.error_code})")
-    console.print(
-        f"[green]wrote[/green] {r.audio_path}  ({r.duration_s:.1f} s at {r.sample_rate} Hz, "
-        f"synthesis RTF {r.real_time_factor:.2f})"
-    )
+    console.print(f"[green]wrote[/green] {r.audio_path}  ({r.duration_s:.1f} s of speech)")
 
 
 @voices.command("create")
