@@ -11,33 +11,16 @@ import logging
 import os
 import subprocess
 import sys
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from typing import Literal
 
-from ..service import RealVoiceCloningService
 from ..store.leases import Lease
+from .queue import ThreadQueue
 
 log = logging.getLogger("realvoice.jobs")
 
 
-class ProcessQueue:
+class ProcessQueue(ThreadQueue):
     """At most ``workers`` jobs at once, each in a new child process; this process holds each job's
     lease until its child has exited, then ends a job the child left unfinished (a crash)."""
-
-    owner: Literal["local", "broker"] = "local"
-
-    def __init__(self, service: RealVoiceCloningService, workers: int) -> None:
-        self.service, self.workers = service, max(1, workers)
-        self._pool: ThreadPoolExecutor | None = None
-        self._lock = threading.Lock()
-
-    def submit(self, job_id: str, lease: Lease) -> None:
-        with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="realvoice-job")
-            future = self._pool.submit(self._run, job_id, lease)
-        future.add_done_callback(lambda _f: lease.release())
 
     def _run(self, job_id: str, lease: Lease) -> None:
         try:
@@ -65,9 +48,3 @@ class ProcessQueue:
         self.service.jobs.fail_unfinished(job_id, f"interrupted: the process running the job {how}")
         lease.release()
         self.service.sweep()  # its half-saved voice, its uploads
-
-    def shutdown(self) -> None:
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)

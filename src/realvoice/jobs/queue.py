@@ -30,7 +30,7 @@ class ThreadQueue:
     owner: Literal["local", "broker"] = "local"
 
     def __init__(self, service: RealVoiceCloningService, workers: int) -> None:
-        self.work, self.workers = JobWork(service), max(1, workers)
+        self.service, self.work, self.workers = service, JobWork(service), max(1, workers)
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
 
@@ -38,8 +38,12 @@ class ThreadQueue:
         with self._lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="realvoice-job")
-            future = self._pool.submit(self.work.run, job_id, lease)
+            future = self._pool.submit(self._run, job_id, lease)
         future.add_done_callback(lambda _f: lease.release())
+
+    def _run(self, job_id: str, lease: Lease) -> None:
+        """Run the job on a pool thread (a subclass runs it elsewhere)."""
+        self.work.run(job_id, lease)
 
     def shutdown(self) -> None:
         with self._lock:
