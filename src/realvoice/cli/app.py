@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from ..models import CloneResult, SpeechResult, VoiceCharacteristics
 from .options import EffectsOpt, MusicOpt, OutputOpt, parse_effect_options
@@ -201,8 +202,11 @@ def voices_list(user: UserOpt = "local", home: HomeOpt = None) -> None:
     rows = _service(home).get_user_voices(user)
     table = Table(title=f"Voices of {user}")
     table.add_column("id", no_wrap=True, min_width=32)
-    for col in ("name", "sounds", "quality", "tier", "likeness", "created"):
+    for col in ("name", "sounds", "quality", "tier"):
         table.add_column(col)
+    # the likeness is the column a person must read whole: on a narrow terminal the others wrap first
+    table.add_column("likeness", no_wrap=True, min_width=max(len(Text.from_markup(v).plain) for v in LIKENESS.values()))
+    table.add_column("created")
     for v in rows:
         table.add_row(
             v.voice_id,
