@@ -1,4 +1,4 @@
-"""Shared by the page tests: the app under uvicorn on a loopback port, and Debian's Chromium via Playwright."""
+"""Shared by the page and streaming tests: the app under uvicorn on a loopback port; Chromium via Playwright."""
 
 from __future__ import annotations
 
@@ -17,14 +17,14 @@ HAVE_CHROMIUM = shutil.which("chromium") is not None
 SHOTS = Path(__file__).resolve().parents[2] / "out" / "screenshots"
 
 
-def serve(service) -> Iterator[str]:
+def serve(service, sse_interval_s: float = 0.2) -> Iterator[str]:
     """The app under uvicorn on a free loopback port, in a thread, until the generator is closed."""
     import uvicorn
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    app = create_app(service, settings=ApiSettings(requests_per_minute=100_000, sse_interval_s=0.2))
+    app = create_app(service, settings=ApiSettings(requests_per_minute=100_000, sse_interval_s=sse_interval_s))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import io
 import shutil
-import socket
 import subprocess
-import threading
 import time
 import uuid
 
@@ -15,13 +13,11 @@ import av
 import httpx
 import numpy as np
 import pytest
-import uvicorn
 
 from realvoice.analysis.transcribe import transcribe, word_error_rate
-from realvoice.api import create_app
-from realvoice.api.config import ApiSettings
 from realvoice.store.users import create_key
 
+from .browser import serve
 from .conftest import assert_problem
 
 pytestmark = pytest.mark.slow
@@ -38,19 +34,7 @@ def decode(data: bytes) -> tuple[np.ndarray, int]:
 
 @pytest.fixture(scope="module")
 def server(service):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(service, settings=ApiSettings(requests_per_minute=100_000, sse_interval_s=0.1))
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    yield from serve(service, sse_interval_s=0.1)
 
 
 @pytest.fixture(scope="module")
