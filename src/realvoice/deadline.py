@@ -20,6 +20,3 @@ class Deadline:
     def seconds_left(self) -> float:
         """Negative once the deadline has passed."""
         return self.at - time.perf_counter()
-
-    def passed(self) -> bool:
-        return self.seconds_left() <= 0

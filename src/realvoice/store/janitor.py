@@ -11,10 +11,11 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from .blobs import FileBlobStore
 from .db import Database, JobRow, VoiceRow
+from .jobs import fail_unfinished
 from .leases import Leases
 
 INTERRUPTED = {
@@ -85,15 +86,10 @@ def _fail_abandoned_jobs(db: Database, leases: Leases, renders: Path) -> int:
         if (request or {}).get("queue") == "broker" or not leases.abandoned(f"job-{job_id}"):
             continue
         what = INTERRUPTED.get(kind, "the job finished")
-        with db.session() as s:
-            # only if still unfinished: its owner may have ended it (and let go) since the select
-            done = s.execute(
-                update(JobRow)
-                .where(JobRow.id == job_id, JobRow.status.in_(("queued", "running")))
-                .values(status="failed", progress=1.0, message=f"interrupted: the process stopped before {what}")
-            )
+        # only if still unfinished: its owner may have ended it (and let go) since the select
+        ended = fail_unfinished(db, job_id, f"interrupted: the process stopped before {what}")
         leases.clear(f"job-{job_id}")
-        if getattr(done, "rowcount", 0):
+        if ended:
             shutil.rmtree(renders / job_id, ignore_errors=True)
             count += 1
     return count

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from ..errors import RealVoiceError
@@ -38,6 +39,18 @@ def add_job(s: Session, user_id: str, kind: str, status: JobStatus, message: str
     job_id = new_id()
     s.add(JobRow(id=job_id, user_id=user_id, kind=kind, status=status, progress=0.0, message=message))
     return job_id
+
+
+def fail_unfinished(db: Database, job_id: str, message: str) -> bool:
+    """End the job as failed unless it has already ended, in one statement (its owner may be ending it
+    at the same moment); True if this call ended it."""
+    with db.session() as s:
+        done = s.execute(
+            update(JobRow)
+            .where(JobRow.id == job_id, JobRow.status.in_(("queued", "running")))
+            .values(status="failed", progress=1.0, message=message[:200])
+        )
+        return bool(getattr(done, "rowcount", 0))
 
 
 class JobStore:
@@ -89,12 +102,7 @@ class JobStore:
 
     def fail_unfinished(self, job_id: str, message: str) -> bool:
         """End the job as failed unless it has already ended; True if this call ended it."""
-        with self.db.session() as s:
-            job = s.get(JobRow, job_id)
-            if job is None or job.status not in ("queued", "running"):
-                return False
-            job.status, job.progress, job.message = "failed", 1.0, message[:200]
-            return True
+        return fail_unfinished(self.db, job_id, message)
 
     def get(self, job_id: str, user_id: str) -> JobRecord:
         """The user's job; another user's job reads exactly as a missing one."""
