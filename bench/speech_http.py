@@ -6,7 +6,8 @@ measures in the same run:
   * the stream (``/speech/stream``, MP3 and PCM): seconds to the first audio byte and the stream's RTF;
   * the file (``/speech``, WAV): seconds to the whole response and its RTF (its first byte is its end);
   * the server's resident memory before the long stream, its peak while it streams, and after.
-Usage: python bench/speech_http.py [--short-only]
+  * stalls: how often, and how long, a player that starts at the first byte would wait for audio;
+Usage: python bench/speech_http.py [--short-only | --first-minute]
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -104,12 +106,41 @@ def start_server(home: Path, *options: str) -> tuple[subprocess.Popen, str]:
     return start_serve(env, *options, wait_s=60)
 
 
-def streamed(url: str, voice: str, key: str, text: str, fmt: str, whole: bool = True) -> tuple[float, float, float]:
-    """(seconds to the first audio byte, total seconds, seconds of audio) of one streamed request;
-    with ``whole`` False the client hangs up after the first bytes (the server stops speaking)."""
+@dataclass
+class Streamed:
+    first_s: float  # request sent to the first audio byte
+    total_s: float
+    audio_s: float  # PCM only
+    stall_s: float = 0.0  # PCM only: how long a player that starts at the first byte would wait for audio
+    stalls: int = 0
+
+
+class Player:
+    """A player that starts at the first byte and plays in real time: counts the waits for audio."""
+
+    def __init__(self) -> None:
+        self.start: float | None = None
+        self.received_s = self.stall_s = 0.0
+        self.stalls = 0
+
+    def receive(self, now: float, seconds: float) -> None:
+        if self.start is None:
+            self.start = now
+        position = now - self.start - self.stall_s  # what it would have played by now, waits aside
+        if position > self.received_s:  # it ran dry before this part came
+            self.stall_s += position - self.received_s
+            self.stalls += 1
+        self.received_s += seconds
+
+
+def streamed(
+    url: str, voice: str, key: str, text: str, fmt: str, whole: bool = True, audio_limit_s: float | None = None
+) -> Streamed:
+    """One streamed request; with ``whole`` False the client hangs up after the first bytes, with
+    ``audio_limit_s`` after that much PCM audio (the server stops speaking)."""
     headers = {"Authorization": f"Bearer {key}"}
     t0 = time.perf_counter()
-    first, size = None, 0
+    first, size, player = None, 0, Player()
     with httpx.stream(
         "POST",
         f"{url}/v1/voices/{voice}/speech/stream",
@@ -119,14 +150,22 @@ def streamed(url: str, voice: str, key: str, text: str, fmt: str, whole: bool = 
     ) as r:
         r.raise_for_status()
         for part in r.iter_raw():
+            now = time.perf_counter() - t0
             # A WAV's 44-byte header would not be audio; PCM and MP3 bytes are.
-            first = first if first is not None else time.perf_counter() - t0
+            first = first if first is not None else now
             size += len(part)
-            if not whole:
+            player.receive(now, len(part) / 2 / 24000)
+            if not whole or (audio_limit_s and player.received_s >= audio_limit_s):
                 break
     total = time.perf_counter() - t0
-    seconds = size / 2 / 24000 if fmt == "pcm" else 0.0
-    return first or total, total, seconds
+    pcm = fmt == "pcm"
+    return Streamed(
+        first or total,
+        total,
+        size / 2 / 24000 if pcm else 0.0,
+        player.stall_s if pcm else 0.0,
+        player.stalls if pcm else 0,
+    )
 
 
 def whole_file(url: str, voice: str, key: str, text: str) -> tuple[float, float]:
@@ -147,6 +186,11 @@ def whole_file(url: str, voice: str, key: str, text: str) -> tuple[float, float]
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--short-only", action="store_true", help="skip the 10,000-character text (minutes)")
+    ap.add_argument(
+        "--first-minute",
+        action="store_true",
+        help="stream only the long text's first minute of audio, and render no file of it (the first byte and stalls)",
+    )
     args = ap.parse_args()
     home = Path(tempfile.mkdtemp(prefix="realvoice-bench-http-"))
     key, voice = setup(home)
@@ -155,25 +199,28 @@ def main() -> None:
         streamed(url, voice, key, "Warm up, please.", "pcm")
         texts = {"short": SHORT} if args.short_only else {"short": SHORT, "10k chars": long_text()}
         print(
-            f"{'text':<10}{'audio s':>9}{'mp3 1st s':>10}{'pcm 1st s':>10}{'stream RTF':>11}{'file s':>8}"
-            f"{'file RTF':>9}{'RSS before':>11}{'RSS peak':>9}{'RSS after':>10}"
+            f"{'text':<10}{'audio s':>9}{'mp3 1st s':>10}{'pcm 1st s':>10}{'stalls':>7}{'stall s':>8}"
+            f"{'stream RTF':>11}{'file s':>8}{'file RTF':>9}{'RSS before':>11}{'RSS peak':>9}{'RSS after':>10}"
         )
         for label, text in texts.items():
-            mp3_first, _, _ = streamed(url, voice, key, text, "mp3", whole=False)
+            partial = args.first_minute and label != "short"
+            mp3 = streamed(url, voice, key, text, "mp3", whole=False)
             before = rss_mb(proc.pid)
             sampler = RssSampler(proc.pid)
             sampler.start()
-            pcm_first, pcm_total, audio_s = streamed(url, voice, key, text, "pcm")
+            pcm = streamed(url, voice, key, text, "pcm", audio_limit_s=60.0 if partial else None)
             peak = sampler.stop()
             after = rss_mb(proc.pid)
-            file_total, file_audio = whole_file(url, voice, key, text)
+            file_total, file_audio = (float("nan"), 1.0) if partial else whole_file(url, voice, key, text)
             print(
-                f"{label:<10}{audio_s:>9.1f}{mp3_first:>10.2f}{pcm_first:>10.2f}{pcm_total / audio_s:>11.3f}"
-                f"{file_total:>8.1f}{file_total / file_audio:>9.3f}{before:>11.0f}{peak:>9.0f}{after:>10.0f}"
+                f"{label:<10}{pcm.audio_s:>9.1f}{mp3.first_s:>10.2f}{pcm.first_s:>10.2f}{pcm.stalls:>7}"
+                f"{pcm.stall_s:>8.2f}{pcm.total_s / pcm.audio_s:>11.3f}{file_total:>8.1f}"
+                f"{file_total / file_audio:>9.3f}{before:>11.0f}{peak:>9.0f}{after:>10.0f}"
             )
         print(
-            "1st s: request sent to first audio byte; RTF: request seconds per second of audio; RSS in MB, the "
-            "server process (peak sampled every 0.1 s during the PCM stream)"
+            "1st s: request sent to first audio byte; stalls: times a player starting at the first byte ran dry "
+            "(stall s: for how long in all); RTF: request seconds per second of audio; RSS in MB, the server "
+            "process (peak sampled every 0.1 s during the PCM stream)"
         )
     finally:
         proc.terminate()

@@ -53,11 +53,13 @@ def _trim(x: np.ndarray, sr: int, threshold: float = 0.005) -> np.ndarray:
     return y
 
 
-# Streaming starts with a few words so the first audio comes quickly: synthesis time grows with the
-# chunk's length (docs/runtime.md).
-FIRST_CHUNK_WORDS = 3
-# A first sentence this short is spoken whole: splitting it costs a second pass with its own silent pads.
-SHORT_SENTENCE_WORDS = 8
+# Streaming speaks its first sentence in pieces that grow. The first piece's synthesis is the wait for
+# the first audio, and it grows with the piece's length; each later piece must be made while the
+# pieces before it play, or a player stalls (synthesis takes about a third of real time on 2 cores,
+# plus the silent pads every pass decodes: docs/runtime.md).
+FIRST_PIECES_WORDS = (2, 5, 12)
+# A remainder this much longer than a piece's budget is not cut: a piece of a word or two sounds clipped.
+_LEFTOVER_WORDS = 2
 # Words a spoken phrase often starts with: cutting just before one sounds like a natural phrase break.
 _PHRASE_STARTS = frozenset(
     {
@@ -102,29 +104,33 @@ _PHRASE_STARTS = frozenset(
 )
 
 
-def split_first_sentence(sentences: list[str], max_words: int = FIRST_CHUNK_WORDS) -> list[str]:
-    """Split a long first sentence after its first few words so streaming can start sooner.
+def split_first_sentence(sentences: list[str], budgets: tuple[int, ...] = FIRST_PIECES_WORDS) -> list[str]:
+    """Speak the first sentence in growing pieces of at most ``budgets`` words, then its rest whole.
 
-    A sentence of up to ``SHORT_SENTENCE_WORDS`` is left whole. A clause boundary (comma,
-    semicolon, colon, dash) within one word past ``max_words`` wins;
-    otherwise the cut goes before the last phrase-starting word (``and``, ``when``, ``to``...) in
-    reach, else after ``max_words``. Synthesis time grows with the audio, so the first chunk's length
-    is the first audio's latency.
+    A remainder of at most ``budget + 2`` words is not cut. Each cut is where a phrase can break:
+    a clause boundary (comma, semicolon, colon, dash) within one word past the budget wins; otherwise
+    the cut goes before the last phrase-starting word (``and``, ``when``, ``to``...) in reach, else
+    after the budget.
     """
     if not sentences:
         return sentences
-    words = sentences[0].split()
-    if len(words) <= SHORT_SENTENCE_WORDS:
-        return sentences
-    cut = 0
-    for i, w in enumerate(words[: max_words + 1]):
-        if i >= 1 and (w[-1] in ",;:" or w in ("—", "–")):
-            cut = i + 1
+    words, pieces = sentences[0].split(), []
+    for budget in budgets:
+        if len(words) <= budget + _LEFTOVER_WORDS:
             break
-    if not cut:
-        starts = [i for i in range(2, max_words + 1) if words[i].lower().strip("\"'(") in _PHRASE_STARTS]
-        cut = starts[-1] if starts else max_words
-    return [" ".join(words[:cut]), " ".join(words[cut:]), *sentences[1:]]
+        cut = _phrase_cut(words, budget)
+        pieces.append(" ".join(words[:cut]))
+        words = words[cut:]
+    return [*pieces, " ".join(words), *sentences[1:]]
+
+
+def _phrase_cut(words: list[str], budget: int) -> int:
+    """How many of ``words`` (more than ``budget + 1``) the next piece takes."""
+    for i, w in enumerate(words[: budget + 1]):
+        if w[-1] in ",;:" or w in ("—", "–"):
+            return i + 1
+    starts = [i for i in range(2, budget + 1) if words[i].lower().strip("\"'(") in _PHRASE_STARTS]
+    return starts[-1] if starts else budget
 
 
 def check_controls(speed: float, pause_scale: float, pitch_semitones: float) -> None:

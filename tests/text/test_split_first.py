@@ -1,37 +1,46 @@
-"""The streaming first chunk: a few words, cut where a phrase can break, the rest untouched."""
+"""Streaming's first sentence: growing pieces, cut where a phrase can break, no word lost."""
 
 import pytest
 
-from realvoice.pipeline import FIRST_CHUNK_WORDS, SHORT_SENTENCE_WORDS, split_first_sentence
+from realvoice.pipeline import FIRST_PIECES_WORDS, split_first_sentence
 
 
 @pytest.mark.parametrize(
-    ("sentence", "first"),
+    ("sentence", "pieces"),
     [
-        # a clause boundary in reach wins
-        ("Today, on March third, we finally try the recipe you asked for most.", "Today, on March third,"),
-        # ...but not one so far that the first chunk would take long to make
-        ("When we started this channel, we had no idea so many of you would care.", "When we started"),
+        # a clause boundary in reach wins, even after one word
+        (
+            "Today, on March third, we finally try the recipe you asked for most.",
+            ["Today,", "on March third,", "we finally try the recipe you asked for most."],
+        ),
+        ("Thanks for watching, see you soon!", ["Thanks for watching,", "see you soon!"]),
         # otherwise cut before a word that starts a phrase
-        ("Then we went to the market and bought some bread.", "Then we went"),
-        ("The old house stood alone at the end of the long road.", "The old house"),
-        # otherwise after the word limit
-        ("Seven bright purple elephants danced happily underneath tall trees today.", "Seven bright purple"),
+        (
+            "Then we went to the market and bought some bread for the whole family.",
+            ["Then we", "went to the market", "and bought some bread for the whole family."],
+        ),
+        # otherwise after the budget
+        (
+            "Seven bright purple elephants danced happily underneath tall trees today.",
+            ["Seven bright", "purple elephants danced happily underneath", "tall trees today."],
+        ),
     ],
 )
-def test_first_chunk_is_short_and_loses_no_words(sentence: str, first: str) -> None:
+def test_first_sentence_grows_and_loses_no_words(sentence: str, pieces: list[str]) -> None:
     out = split_first_sentence([sentence, "Next sentence."])
-    assert out[0] == first
-    assert len(out[0].split()) <= FIRST_CHUNK_WORDS + 1
-    assert " ".join(out[:2]) == sentence
-    assert out[2:] == ["Next sentence."]
+    assert out == [*pieces, "Next sentence."]
+
+
+def test_pieces_keep_to_their_budgets() -> None:
+    words = [f"word{i}" for i in range(60)]
+    out = split_first_sentence([" ".join(words) + "."])
+    assert [len(p.split()) for p in out] == [*FIRST_PIECES_WORDS, 60 - sum(FIRST_PIECES_WORDS)]
+    assert " ".join(out).split() == [*words[:-1], words[-1] + "."]
 
 
 def test_short_first_sentences_are_left_whole() -> None:
     assert split_first_sentence(["Hello there, friend.", "More."]) == ["Hello there, friend.", "More."]
-    eight = "Thanks for watching, see you again soon, friends!"
-    assert len(eight.split()) == SHORT_SENTENCE_WORDS and split_first_sentence([eight]) == [eight]
-    assert split_first_sentence([eight, "Bye."]) == [eight, "Bye."]
-    nine = eight[:-1] + " and bye!"
-    assert split_first_sentence([nine]) == ["Thanks for watching,", "see you again soon, friends and bye!"]
+    four = "We love fresh bread."
+    assert split_first_sentence([four, "Bye."]) == [four, "Bye."]
+    assert split_first_sentence(["One two three four five."]) == ["One two", "three four five."]
     assert split_first_sentence([]) == []
