@@ -409,13 +409,14 @@ class RealVoiceCloningService:
         output_path: str | Path | None = None,
         speed: float = 1.0,
         pitch_semitones: float = 0.0,
+        pause_scale: float = 1.0,
         background_music: bool | str | Path = False,
         effects: Any = None,
     ) -> None:
         """Raise what :meth:`render` would fail on, before any speech is made (a front end calls it
         before it shows progress): an unknown voice, a control out of range, an unknown effect or
         music, an output format that cannot be written."""
-        controls = Controls(speed, 1.0, pitch_semitones)
+        controls = Controls(speed, pause_scale, pitch_semitones)
         path = Path(output_path) if output_path else None
         self.speech.prepare(self._speaking(voice_id, user_id), path, controls, background_music, effects)
 
