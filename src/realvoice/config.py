@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     require_consent_recording: bool = False
     consent_code_seconds: float = Field(default=900.0, gt=0)  # how long a consent code can be used
     max_job_text_chars: int = 200_000  # a speech job (a whole book chapter) is rendered in the background
+    # Speech jobs a user keeps (the page's history); a new one deletes the oldest ended ones beyond it,
+    # so a user's renders cannot fill the disk.
+    speech_history: int = Field(default=50, ge=1)
     # Every file and stream comes out at this loudness and true-peak ceiling (the podcast and
     # streaming norm) unless the request has its own normalize effect.
     output_lufs: float = Field(default=-16.0, ge=-40.0, le=-6.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -107,6 +108,26 @@ class SpeechJobRequest(BaseModel):
     speed: float = _control(SPEED, "Speaking rate (1 = the voice's own).")
     pitch_semitones: float = _control(PITCH_SEMITONES, "Pitch shift in semitones.")
     pause_scale: float = _control(PAUSE_SCALE, "Pauses between sentences and clauses (1 = natural, 0 = none).")
+
+
+class SpeechHistoryItem(BaseModel):
+    """One of your recent speech jobs: what was asked, how it went, and where its file is."""
+
+    job_id: str
+    status: JobStatus
+    progress: float = Field(ge=0, le=100)
+    message: str = ""
+    created_at: datetime
+    voice_id: str
+    voice_name: str
+    # what was asked: send it again to POST /v1/voices/{voice_id}/speech/jobs to make it anew
+    request: SpeechJobRequest
+    duration_s: float | None = None
+    audio_url: str | None = None  # once it is done
+    file_name: str | None = Field(
+        default=None, description="A name to save the file under: the voice's name and the text's first words."
+    )
+    job_url: str = Field(description="DELETE it to forget the render and delete its file.")
 
 
 class VoiceUpdate(BaseModel):
