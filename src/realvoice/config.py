@@ -48,7 +48,10 @@ class Settings(BaseSettings):
     )
     # A fast-mode voice is ready this many seconds after its samples arrive: the fit gets what is left
     # once the samples are checked, analysed and transcribed (less on a process's first, colder call).
+    # Time spent waiting for another build's fit (one fit at a time per data folder) is not counted.
     enroll_seconds: float = 58.5
+    # How long a build waits for another build's fit on the same data folder before it gives up.
+    build_wait_seconds: float = Field(default=1800.0, gt=0)
 
     max_upload_bytes: int = 50 * 1024 * 1024  # one sample file
     max_sample_seconds: float = 300.0  # one sample's length

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from ..build_lock import WAITING
 from ..controls import PAUSE_SCALE, PITCH_SEMITONES, SPEED
 from ..models import CloneResult, SpeechResult, VoiceCharacteristics
 from .options import EffectsOpt, MusicOpt, OutputOpt, PauseOpt, PitchOpt, SpeedOpt, parse_effect_options
@@ -71,9 +72,15 @@ def _run_with_bar(label: str, fn, *, quiet: bool = False):
         return fn(lambda fraction, message: None)
     with _progress() as bar:
         task = bar.add_task(label, total=1.0)
+        said_waiting = False
 
         def update(fraction: float, message: str) -> None:
-            bar.update(task, completed=fraction, description=message[:34])
+            nonlocal said_waiting
+            if message.startswith(WAITING) and not said_waiting:
+                # also a line of its own: a log (or a terminal with no live bar) shows why the build paused
+                bar.console.print(f"{WAITING}…")
+                said_waiting = True
+            bar.update(task, completed=fraction, description=message[:44])
 
         result = fn(update)
         if getattr(result, "success", True):
