@@ -17,7 +17,7 @@ const MAX_RECORD_SECONDS = 30;
 const $ = (id) => document.getElementById(id);
 const state = {
   key: null, samples: [], nextId: 1, prompt: 0, recorder: null, voices: [], playing: null,
-  history: [], heard: null, audioUrls: {}, historyTimer: null,
+  history: [], heard: null, audioUrls: {}, historyTimer: null, previewing: null, previewUrls: {},
   consent: { required: false, challenge: null, file: null },
 };
 
@@ -513,7 +513,6 @@ function renderVoices(select) {
   if (previous && state.voices.some((v) => v.voice_id === previous)) chooser.value = previous;
   $("speak-button").disabled = !state.voices.length;
   for (const v of state.voices) {
-    const audio = el("audio", { controls: "", hidden: "", "aria-label": `Preview of ${v.name}` });
     const item = el("li", { "data-voice": v.voice_id },
       el("strong", {}, v.name), " ",
       el("span", { class: "meta" }, `— ${v.quality_score.toFixed(0)}/100, ${v.quality_tier}, made ${new Date(v.created_at).toLocaleString()}`),
@@ -527,13 +526,13 @@ function renderVoices(select) {
     }, "Edit");
     item.append(
       el("div", { class: "row" },
-        el("button", { type: "button", class: "secondary", onclick: (e) => preview(v, audio, e.target) }, "▶ Preview"),
+        el("button", { type: "button", class: "secondary preview", "data-voice": v.voice_id, onclick: () => togglePreview(v) }, "▶ Preview"),
         el("button", { type: "button", class: "secondary", onclick: () => { chooser.value = v.voice_id; $("speak-text").focus(); } }, "Use in playground"),
         edit,
-        el("button", { type: "button", class: "danger", onclick: () => deleteVoice(v) }, "Delete")),
-      audio);
+        el("button", { type: "button", class: "danger", onclick: () => deleteVoice(v) }, "Delete")));
     list.append(item);
   }
+  showPreviewButtons();
 }
 
 // Rename a voice or change its description, in a small form that opens under the voice.
@@ -585,19 +584,40 @@ function soundsLike(c) {
   return known.length ? `Sounds ${known.join(", ")}${tone} (estimates)` : "";
 }
 
-async function preview(voice, audio, button) {
-  button.disabled = true;
-  say("voices-status", `Loading the preview of ${voice.name}…`);
-  try {
-    const blob = await (await api(`/v1/voices/${voice.voice_id}/preview`)).blob();
-    audio.src = URL.createObjectURL(blob);
-    audio.hidden = false;
+// One player for the voices' previews, as for the samples: the Preview button plays and pauses it, one Tab
+// stop per voice where a native <audio controls> costs six. Each preview is fetched once, on first play.
+const previewPlayer = new Audio();
+for (const event of ["play", "pause", "ended"]) previewPlayer.addEventListener(event, showPreviewButtons);
+
+async function togglePreview(voice) {
+  const id = voice.voice_id;
+  if (state.previewing === id && !previewPlayer.paused) {
+    previewPlayer.pause();
+    return;
+  }
+  if (!state.previewUrls[id]) {
+    say("voices-status", `Loading the preview of ${voice.name}…`);
+    try {
+      state.previewUrls[id] = URL.createObjectURL(await (await api(`/v1/voices/${id}/preview`)).blob());
+    } catch (err) {
+      say("voices-status", err.message, true);
+      return;
+    }
     say("voices-status", "");
-    await audio.play().catch(() => {});
-  } catch (err) {
-    say("voices-status", err.message, true);
-  } finally {
-    button.disabled = false;
+  }
+  if (state.previewing !== id) {
+    previewPlayer.src = state.previewUrls[id];
+    state.previewing = id;
+  }
+  await previewPlayer.play().catch(() => {});
+  showPreviewButtons();
+}
+
+// Relabels in place: a re-render would take the focus from the button just pressed.
+function showPreviewButtons() {
+  for (const button of document.querySelectorAll("#voices button.preview")) {
+    const playing = state.previewing === button.dataset.voice && !previewPlayer.paused;
+    button.textContent = playing ? "⏸ Pause preview" : "▶ Preview";
   }
 }
 
@@ -605,6 +625,7 @@ async function deleteVoice(voice) {
   if (!confirm(`Delete the voice “${voice.name}” and all its recordings? This cannot be undone.`)) return;
   try {
     await api(`/v1/voices/${voice.voice_id}`, { method: "DELETE" });
+    if (state.previewing === voice.voice_id) previewPlayer.pause();
     await loadVoices();
     loadHistory();  // the voice's renders went with it
     say("voices-status", `Deleted ${voice.name}. ${state.voices.length} voice(s) left.`);
