@@ -133,16 +133,18 @@ def test_the_cli_waits_for_a_build_in_another_process(tmp_path, piper_samples):
 
 
 @pytest.mark.slow
-def test_a_server_build_waits_for_the_cli_and_keeps_its_whole_deadline(tmp_path, piper_samples, monkeypatch):
+@pytest.mark.parametrize("lock_dir", [None, "machine-locks"])
+def test_a_server_build_waits_for_the_cli_and_keeps_its_whole_deadline(tmp_path, piper_samples, monkeypatch, lock_dir):
     """A REST build while another process (the CLI's build) fits: the job says it waits; its deadline
-    counts from when it has the cores."""
+    counts from when it has the cores. The lock is in the data folder, or where build_lock_dir says."""
     from realvoice import RealVoiceCloningService, Settings
     from realvoice.store.users import create_key
 
     from .api.conftest import as_files, make_client, voice_form, wait_for_job
 
     home = tmp_path / "home"
-    service = RealVoiceCloningService(settings=Settings(home=home, fit_mode="nearest-stock"))
+    locks = tmp_path / lock_dir if lock_dir else None
+    service = RealVoiceCloningService(settings=Settings(home=home, fit_mode="nearest-stock", build_lock_dir=locks))
     user = f"lock-{uuid.uuid4().hex[:6]}"
     headers = {"Authorization": f"Bearer {create_key(service.db, user)}"}
     deadlines: list[float] = []
@@ -153,7 +155,7 @@ def test_a_server_build_waits_for_the_cli_and_keeps_its_whole_deadline(tmp_path,
         return enroll(*args, deadline=deadline, **kwargs)
 
     monkeypatch.setattr(service.engine, "enroll", timed_enroll)
-    holder = Holder(home)
+    holder = Holder(locks or home)
     try:
         with make_client(service) as client:
             asked = time.perf_counter()

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     enroll_seconds: float = 58.5
     # How long a build waits for another build's fit on the same data folder before it gives up.
     build_wait_seconds: float = Field(default=1800.0, gt=0)
+    # Where the lock that lets one fit run at a time lives; unset, in the data folder. Machines that
+    # share a data folder each set a folder of their own, so that each fits one voice at a time.
+    build_lock_dir: Path | None = None
 
     max_upload_bytes: int = 50 * 1024 * 1024  # one sample file
     max_sample_seconds: float = 300.0  # one sample's length

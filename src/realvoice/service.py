@@ -191,7 +191,7 @@ class RealVoiceCloningService:
             analysis = analyse(intake, statement, encoder.embed, self.settings.min_samples, stages)
             if not allow_duplicate:
                 self.voices.refuse_duplicate(user_id, analysis.fingerprint)
-            lock = BuildLock(self.settings.home, self.settings.build_wait_seconds)
+            lock = BuildLock(self.settings.build_lock_dir or self.settings.home, self.settings.build_wait_seconds)
             with lock.hold(lambda waited: stages.begin("build", f"{WAITING}… ({waited:.0f} s)")) as waited:
                 stages.begin("build", "building the voice model")
                 # the deadline counts from when the cores are this build's, not from the wait
