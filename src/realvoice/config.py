@@ -48,7 +48,13 @@ class Settings(BaseSettings):
     )
     # A fast-mode voice is ready this many seconds after its samples arrive: the fit gets what is left
     # once the samples are checked, analysed and transcribed (less on a process's first, colder call).
+    # Time spent waiting for another build's fit (one fit at a time per data folder) is not counted.
     enroll_seconds: float = 58.5
+    # How long a build waits for another build's fit on the same data folder before it gives up.
+    build_wait_seconds: float = Field(default=1800.0, gt=0)
+    # Where the lock that lets one fit run at a time lives; unset, in the data folder. Machines that
+    # share a data folder each set a folder of their own, so that each fits one voice at a time.
+    build_lock_dir: Path | None = None
 
     max_upload_bytes: int = 50 * 1024 * 1024  # one sample file
     max_sample_seconds: float = 300.0  # one sample's length
@@ -61,6 +67,9 @@ class Settings(BaseSettings):
     require_consent_recording: bool = False
     consent_code_seconds: float = Field(default=900.0, gt=0)  # how long a consent code can be used
     max_job_text_chars: int = 200_000  # a speech job (a whole book chapter) is rendered in the background
+    # Speech jobs a user keeps (the page's history); a new one deletes the oldest ended ones beyond it,
+    # so a user's renders cannot fill the disk.
+    speech_history: int = Field(default=50, ge=1)
     # Every file and stream comes out at this loudness and true-peak ceiling (the podcast and
     # streaming norm) unless the request has its own normalize effect.
     output_lufs: float = Field(default=-16.0, ge=-40.0, le=-6.0)

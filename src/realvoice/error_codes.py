@@ -26,6 +26,7 @@ ERROR_CODES: dict[str, str] = {
     "too_many_jobs": "this user already has as many builds or renders running as allowed",
     "rate_limited": "too many requests in a minute; retry after Retry-After",
     "server_busy": "the server's speech queue is full; retry after Retry-After",
+    "build_wait_timeout": "another voice build on the same data folder ran too long to wait for",
     # REST requests
     "validation_error": "the request body or a parameter does not match the API's schema",
     "not_found": "no route at this path",

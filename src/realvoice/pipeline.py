@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .controls import PAUSE_SCALE, PITCH_SEMITONES, SPEED
 from .engines import Engine, VoiceModel
 from .errors import InvalidInputError, LimitExceededError
 from .progress import Progress
@@ -134,13 +135,18 @@ def _phrase_cut(words: list[str], budget: int) -> int:
 
 
 def check_controls(speed: float, pause_scale: float, pitch_semitones: float) -> None:
-    if not 0.5 <= speed <= 2.0:
-        raise InvalidInputError(f"speed must be between 0.5 and 2.0, got {speed}", code="bad_speed")
-    if not 0.0 <= pause_scale <= 3.0:
-        raise InvalidInputError(f"pause scale must be between 0 and 3, got {pause_scale}", code="bad_pause")
-    if not -4.0 <= pitch_semitones <= 4.0:
+    if not SPEED.contains(speed):
+        raise InvalidInputError(f"speed must be between {SPEED.low} and {SPEED.high}, got {speed}", code="bad_speed")
+    if not PAUSE_SCALE.contains(pause_scale):
         raise InvalidInputError(
-            f"pitch shift must be between -4 and +4 semitones, got {pitch_semitones}", code="bad_pitch"
+            f"pause scale must be between {PAUSE_SCALE.low:g} and {PAUSE_SCALE.high:g}, got {pause_scale}",
+            code="bad_pause",
+        )
+    if not PITCH_SEMITONES.contains(pitch_semitones):
+        raise InvalidInputError(
+            f"pitch shift must be between {PITCH_SEMITONES.low:+g} and {PITCH_SEMITONES.high:+g} semitones, "
+            f"got {pitch_semitones}",
+            code="bad_pitch",
         )
 
 

@@ -16,6 +16,7 @@ from .analysis import (
     SpeakerEncoder,
 )
 from .analysis.fingerprint import sample_hash
+from .build_lock import WAITING, BuildLock
 from .config import Settings
 from .consent import ConsentRecording, Heard, check_statement
 from .consent.hear import hear_recording
@@ -190,11 +191,14 @@ class RealVoiceCloningService:
             analysis = analyse(intake, statement, encoder.embed, self.settings.min_samples, stages)
             if not allow_duplicate:
                 self.voices.refuse_duplicate(user_id, analysis.fingerprint)
-            stages.begin("build", "building the voice model")
-            deadline = Deadline.after(self.settings.enroll_seconds, start=t0)
-            model = self.engine.enroll(
-                enroll_samples(analysis), progress=stages.within("build"), mode=mode, deadline=deadline
-            )
+            lock = BuildLock(self.settings.build_lock_dir or self.settings.home, self.settings.build_wait_seconds)
+            with lock.hold(lambda waited: stages.begin("build", f"{WAITING}… ({waited:.0f} s)")) as waited:
+                stages.begin("build", "building the voice model")
+                # the deadline counts from when the cores are this build's, not from the wait
+                deadline = Deadline.after(self.settings.enroll_seconds, start=t0 + waited)
+                model = self.engine.enroll(
+                    enroll_samples(analysis), progress=stages.within("build"), mode=mode, deadline=deadline
+                )
             model.sample_hashes = [sample_hash(s.samples) for s in intake.accepted]
             result = clone_result(request.name, model, analysis)
             stages.begin("save", "saving")
@@ -409,13 +413,14 @@ class RealVoiceCloningService:
         output_path: str | Path | None = None,
         speed: float = 1.0,
         pitch_semitones: float = 0.0,
+        pause_scale: float = 1.0,
         background_music: bool | str | Path = False,
         effects: Any = None,
     ) -> None:
         """Raise what :meth:`render` would fail on, before any speech is made (a front end calls it
         before it shows progress): an unknown voice, a control out of range, an unknown effect or
         music, an output format that cannot be written."""
-        controls = Controls(speed, 1.0, pitch_semitones)
+        controls = Controls(speed, pause_scale, pitch_semitones)
         path = Path(output_path) if output_path else None
         self.speech.prepare(self._speaking(voice_id, user_id), path, controls, background_music, effects)
 

@@ -95,9 +95,7 @@ def test_upload_build_speak_and_delete(page, piper_samples, tmp_path):
     assert "Page voice" in voices.first.inner_text()
 
     voices.first.get_by_role("button", name="▶ Preview").click()
-    preview = voices.first.locator("audio")
-    sync_api.expect(preview).to_be_visible(timeout=120_000)
-    assert preview.evaluate("a => a.src").startswith("blob:")
+    page.wait_for_function("previewPlayer.src.startsWith('blob:')", timeout=120_000)  # the page's one player
 
     page.get_by_label("Text", exact=True).fill("Hello from the playground.")
     page.get_by_label("File format").select_option("mp3")

@@ -114,3 +114,21 @@ def test_an_empty_name_is_refused_in_words(page, quick):
     sync_api.expect(page.locator("#voices-status")).to_contain_text("the voice name must be 1-100 characters")
     assert page.locator("#voices-status").get_attribute("class") == "status error"
     assert voices_of(quick)[0]["name"] == "Renamed voice"
+
+
+def test_a_preview_is_one_button_that_plays_and_pauses(page, quick):
+    """One Tab stop per voice for its preview (a native player costs six), driving one shared player."""
+    (voice,) = voices_of(quick)
+    item = page.locator(f'#voices li[data-voice="{voice["voice_id"]}"]')
+    button = item.locator("button.preview")
+    button.click()
+    page.wait_for_function(f"state.previewing === {voice['voice_id']!r} && !previewPlayer.paused", timeout=120_000)
+    sync_api.expect(button).to_have_text("⏸ Pause preview")
+    assert page.evaluate("previewPlayer.duration") > 1.0
+    assert item.locator("audio").count() == 0
+    sync_api.expect(button).to_be_focused()
+    page.keyboard.press("Enter")  # the same button pauses it
+    sync_api.expect(button).to_have_text("▶ Preview")
+    assert page.evaluate("previewPlayer.paused")
+    page.keyboard.press("Tab")
+    sync_api.expect(item.get_by_role("button", name="Use in playground")).to_be_focused()

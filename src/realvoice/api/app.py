@@ -21,7 +21,7 @@ from .jobs import JobStarter
 from .limits import RateLimiter, RenderQueue
 from .middleware import BodyLimit
 from .previews import PreviewCache
-from .routes import consent, detect, health, jobs, me, openai, samples, voices
+from .routes import consent, detect, health, jobs, me, openai, samples, speech, voices
 
 DOCS_ASSETS = "/docs/assets"
 
@@ -84,7 +84,7 @@ def create_app(
     app.state.api = state
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_json_bytes)
-    for module in (health, me, voices, consent, jobs, samples, detect, openai):
+    for module in (health, me, voices, speech, consent, jobs, samples, detect, openai):
         app.include_router(module.router)
     if WEB_DIR.is_dir():
         app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")

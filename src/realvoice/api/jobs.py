@@ -70,6 +70,8 @@ class JobStarter:
     def start_speech(self, user_id: str, voice_id: str, body: SpeechJobRequest) -> str:
         """Queue a long render in one of the user's job slots; returns the job id."""
         job_id, lease = self.reserve(user_id, SPEECH_KIND)
+        # the history stays bounded: the oldest ended renders (rows and files) make room for this one
+        self.service.jobs.prune(user_id, SPEECH_KIND, keep=self.service.settings.speech_history)
         request = SpeechRender(queue=self.queue.owner, voice_id=voice_id, **body.model_dump(mode="json"))
         try:
             self._submit(job_id, lease, request.model_dump(mode="json"))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal, TypeAlias
+from datetime import datetime
+from typing import Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..controls import PAUSE_SCALE, PITCH_SEMITONES, SPEED, ControlRange
+from ..mix.effects import EFFECTS, PRESETS
 from ..models import CloneResult, SpeechResult
 
 AudioFormat = Literal["wav", "mp3", "ogg", "flac"]
@@ -44,6 +47,14 @@ EffectsField: TypeAlias = list[str] | dict[str, bool | float | dict[str, float]]
 # A bed by name (True: the default bed). Never a path: a request must not name a server file.
 MusicChoice = Literal["default", "ambient", "lofi", "corporate"]
 MUSIC_HELP = "False, true (the default bed) or a bed's name."
+EFFECTS_HELP = (
+    f"Presets ({', '.join(PRESETS)}) and effects ({', '.join(EFFECTS)}) by name, "
+    "or {name: true, an amount 0-1, or {parameter: value}}."
+)
+
+
+def _control(span: ControlRange, description: str) -> Any:
+    return Field(default=span.default, ge=span.low, le=span.high, allow_inf_nan=False, description=description)
 
 
 class SpeechRequest(BaseModel):
@@ -55,15 +66,13 @@ class SpeechRequest(BaseModel):
     format: AudioFormat = Field(default="wav", description="The file's format.")
     effects: EffectsField = Field(
         default=None,
-        description="Names (reverb, echo, compression, eq, normalize), "
-        "or {name: true, an amount 0-1, or {parameter: value}}.",
+        description=EFFECTS_HELP,
         examples=[["eq", "compression", "reverb"]],
     )
     background_music: bool | MusicChoice = Field(default=False, description=MUSIC_HELP)
-    speed: float = Field(default=1.0, ge=0.5, le=2.0, allow_inf_nan=False, description="Speaking rate.")
-    pitch_semitones: float = Field(
-        default=0.0, ge=-4.0, le=4.0, allow_inf_nan=False, description="Pitch shift in semitones."
-    )
+    speed: float = _control(SPEED, "Speaking rate (1 = the voice's own).")
+    pitch_semitones: float = _control(PITCH_SEMITONES, "Pitch shift in semitones.")
+    pause_scale: float = _control(PAUSE_SCALE, "Pauses between sentences and clauses (1 = natural, 0 = none).")
 
 
 StreamFormatName = Literal["mp3", "opus", "ogg", "aac", "flac", "wav", "pcm"]
@@ -84,10 +93,9 @@ class SpeechStreamRequest(BaseModel):
         "normalize act on each sentence.",
     )
     background_music: bool | MusicChoice = Field(default=False, description=MUSIC_HELP)
-    speed: float = Field(default=1.0, ge=0.5, le=2.0, allow_inf_nan=False, description="Speaking rate.")
-    pitch_semitones: float = Field(
-        default=0.0, ge=-4.0, le=4.0, allow_inf_nan=False, description="Pitch shift in semitones."
-    )
+    speed: float = _control(SPEED, "Speaking rate (1 = the voice's own).")
+    pitch_semitones: float = _control(PITCH_SEMITONES, "Pitch shift in semitones.")
+    pause_scale: float = _control(PAUSE_SCALE, "Pauses between sentences and clauses (1 = natural, 0 = none).")
 
 
 class SpeechJobRequest(BaseModel):
@@ -97,10 +105,29 @@ class SpeechJobRequest(BaseModel):
     format: AudioFormat = Field(default="mp3", description="The file's format.")
     effects: EffectsField = Field(default=None, description="As for /speech.")
     background_music: bool | MusicChoice = Field(default=False, description=MUSIC_HELP)
-    speed: float = Field(default=1.0, ge=0.5, le=2.0, allow_inf_nan=False, description="Speaking rate.")
-    pitch_semitones: float = Field(
-        default=0.0, ge=-4.0, le=4.0, allow_inf_nan=False, description="Pitch shift in semitones."
+    speed: float = _control(SPEED, "Speaking rate (1 = the voice's own).")
+    pitch_semitones: float = _control(PITCH_SEMITONES, "Pitch shift in semitones.")
+    pause_scale: float = _control(PAUSE_SCALE, "Pauses between sentences and clauses (1 = natural, 0 = none).")
+
+
+class SpeechHistoryItem(BaseModel):
+    """One of your recent speech jobs: what was asked, how it went, and where its file is."""
+
+    job_id: str
+    status: JobStatus
+    progress: float = Field(ge=0, le=100)
+    message: str = ""
+    created_at: datetime
+    voice_id: str
+    voice_name: str
+    # what was asked: send it again to POST /v1/voices/{voice_id}/speech/jobs to make it anew
+    request: SpeechJobRequest
+    duration_s: float | None = None
+    audio_url: str | None = None  # once it is done
+    file_name: str | None = Field(
+        default=None, description="A name to save the file under: the voice's name and the text's first words."
     )
+    job_url: str = Field(description="DELETE it to forget the render and delete its file.")
 
 
 class VoiceUpdate(BaseModel):

@@ -180,6 +180,7 @@ def write_wav(path: str | os.PathLike[str], samples: np.ndarray, sample_rate: in
 
 
 _FORMATS = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_16"), ".ogg": ("OGG", "OPUS"), ".mp3": ("MP3", None)}
+OUTPUT_FORMATS = tuple(ext.lstrip(".") for ext in _FORMATS)  # what a speech file can be written as
 
 
 def check_output_format(path: str | os.PathLike[str]) -> str:

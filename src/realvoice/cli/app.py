@@ -14,8 +14,10 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from ..build_lock import WAITING
+from ..controls import PAUSE_SCALE, PITCH_SEMITONES, SPEED
 from ..models import CloneResult, SpeechResult, VoiceCharacteristics
-from .options import EffectsOpt, MusicOpt, OutputOpt, parse_effect_options
+from .options import EffectsOpt, MusicOpt, OutputOpt, PauseOpt, PitchOpt, SpeedOpt, parse_effect_options
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Offline voice cloning on a plain CPU.")
 voices = typer.Typer(no_args_is_help=True, help="Create, list, show, rename and delete voices.")
@@ -70,9 +72,15 @@ def _run_with_bar(label: str, fn, *, quiet: bool = False):
         return fn(lambda fraction, message: None)
     with _progress() as bar:
         task = bar.add_task(label, total=1.0)
+        said_waiting = False
 
         def update(fraction: float, message: str) -> None:
-            bar.update(task, completed=fraction, description=message[:34])
+            nonlocal said_waiting
+            if message.startswith(WAITING) and not said_waiting:
+                # also a line of its own: a log (or a terminal with no live bar) shows why the build paused
+                bar.console.print(f"{WAITING}…")
+                said_waiting = True
+            bar.update(task, completed=fraction, description=message[:44])
 
         result = fn(update)
         if getattr(result, "success", True):
@@ -366,8 +374,9 @@ def say(
     voice: Annotated[str, typer.Option("--voice", "-v", help="The voice's id (see: realvoice voices list).")],
     user: UserOpt = "local",
     output: OutputOpt = Path("out.wav"),
-    speed: Annotated[float, typer.Option(help="Speaking rate, 0.5 to 2.")] = 1.0,
-    pitch: Annotated[float, typer.Option(help="Pitch shift in semitones, -4 to +4.")] = 0.0,
+    speed: SpeedOpt = SPEED.default,
+    pitch_semitones: PitchOpt = PITCH_SEMITONES.default,
+    pause_scale: PauseOpt = PAUSE_SCALE.default,
     music: MusicOpt = None,
     effects: EffectsOpt = None,
     home: HomeOpt = None,
@@ -376,7 +385,12 @@ def say(
     from ..errors import RealVoiceError
 
     svc = _service(home)
-    options: dict[str, Any] = {"speed": speed, "pitch_semitones": pitch, "background_music": music or False}
+    options: dict[str, Any] = {
+        "speed": speed,
+        "pitch_semitones": pitch_semitones,
+        "pause_scale": pause_scale,
+        "background_music": music or False,
+    }
     try:  # everything that can be wrong with the request is found before any speech is made
         options["effects"] = parse_effect_options(effects or [])
         svc.check_speech_request(voice, user, output_path=output, **options)

@@ -11,6 +11,8 @@ from typing import Annotated, Any
 
 import typer
 
+from ..controls import PAUSE_SCALE, PITCH_SEMITONES, SPEED
+
 EFFECT_NAMES = "pitch, eq, compression, chorus, echo, reverb, normalize"
 PRESET_NAMES = "podcast, radio, cinematic, phone"
 BED_NAMES = "ambient, lofi, corporate"
@@ -28,6 +30,16 @@ EffectsOpt = Annotated[
 MusicOpt = Annotated[
     str | None,
     typer.Option("--music", "-m", help=f"Background music: a bed ({BED_NAMES}, or default) or an audio file."),
+]
+# The names are the speech request's own (``pitch_semitones`` is ``--pitch-semitones``); ``--pitch`` stays
+# as the short spelling people type.
+SpeedOpt = Annotated[float, typer.Option("--speed", help=f"Speaking rate, {SPEED.span()} (1 = the voice's own).")]
+PitchOpt = Annotated[
+    float, typer.Option("--pitch-semitones", "--pitch", help=f"Pitch shift in semitones, {PITCH_SEMITONES.span()}.")
+]
+PauseOpt = Annotated[
+    float,
+    typer.Option("--pause-scale", help=f"Pauses between sentences, {PAUSE_SCALE.span()} (1 = natural, 0 = none)."),
 ]
 OutputOpt = Annotated[Path, typer.Option("--output", "-o", help="The file to write: .wav, .flac, .ogg or .mp3.")]
 

@@ -48,6 +48,7 @@ class SpeechRender(Queued):
     background_music: bool | str = False
     speed: float = 1.0
     pitch_semitones: float = 0.0
+    pause_scale: float = 1.0
 
 
 JobRequest = Annotated[VoiceBuild | SpeechRender, Field(discriminator="kind")]

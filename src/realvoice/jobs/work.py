@@ -168,6 +168,7 @@ class JobWork:
                 output_path=folder / f"speech.{req.format}",
                 speed=req.speed,
                 pitch_semitones=req.pitch_semitones,
+                pause_scale=req.pause_scale,
                 background_music=req.background_music,
                 effects=req.effects,
                 progress=self.progress(job_id, attempt),

@@ -5,10 +5,11 @@ from __future__ import annotations
 import shutil
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..errors import RealVoiceError
@@ -32,6 +33,8 @@ class JobRecord:
     message: str
     result: dict[str, Any] = field(default_factory=dict)
     attempts: int = 0
+    request: dict[str, Any] = field(default_factory=dict)  # what it was asked to do (a jobs.records model)
+    created_at: datetime | None = None
 
 
 def add_job(s: Session, user_id: str, kind: str, status: JobStatus, message: str) -> str:
@@ -110,15 +113,34 @@ class JobStore:
             job = s.get(JobRow, job_id)
             if job is None or job.user_id != user_id:
                 raise RealVoiceError(f"job {job_id!r} not found", code="job_not_found")
-            return JobRecord(
-                job_id=job.id,
-                kind=job.kind,
-                status=cast(JobStatus, job.status if job.status in STATUSES else "running"),
-                progress=float(job.progress or 0.0),
-                message=job.message or "",
-                result=dict(job.result or {}),
-                attempts=int(job.attempts or 0),
-            )
+            return _record(job)
+
+    def recent(self, user_id: str, kind: str, limit: int) -> list[JobRecord]:
+        """The user's newest jobs of one kind, newest first."""
+        with self.db.session() as s:
+            rows = s.scalars(
+                select(JobRow)
+                .where(JobRow.user_id == user_id, JobRow.kind == kind)
+                .order_by(JobRow.created_at.desc(), JobRow.id.desc())
+                .limit(limit)
+            ).all()
+            return [_record(job) for job in rows]
+
+    def prune(self, user_id: str, kind: str, keep: int) -> int:
+        """Delete the user's ended jobs of one kind, with their files, beyond the newest ``keep``;
+        unfinished ones are never touched. Returns how many went."""
+        with self.db.session() as s:
+            old = s.scalars(
+                select(JobRow)
+                .where(JobRow.user_id == user_id, JobRow.kind == kind)
+                .order_by(JobRow.created_at.desc(), JobRow.id.desc())
+                .offset(keep)
+            ).all()
+            ended = [job for job in old if job.status in ("done", "failed")]
+            for job in ended:
+                shutil.rmtree(self.renders_dir / check_id(job.id, "job id"), ignore_errors=True)
+                s.delete(job)
+            return len(ended)
 
     def delete(self, job_id: str, user_id: str) -> bool:
         """Remove the user's job row and anything it rendered; False if the user has no such job."""
@@ -129,3 +151,17 @@ class JobStore:
             shutil.rmtree(self.renders_dir / check_id(job.id, "job id"), ignore_errors=True)
             s.delete(job)
             return True
+
+
+def _record(job: JobRow) -> JobRecord:
+    return JobRecord(
+        job_id=job.id,
+        kind=job.kind,
+        status=cast(JobStatus, job.status if job.status in STATUSES else "running"),
+        progress=float(job.progress or 0.0),
+        message=job.message or "",
+        result=dict(job.result or {}),
+        attempts=int(job.attempts or 0),
+        request=dict(job.request or {}),
+        created_at=job.created_at,
+    )

@@ -17,6 +17,7 @@ const MAX_RECORD_SECONDS = 30;
 const $ = (id) => document.getElementById(id);
 const state = {
   key: null, samples: [], nextId: 1, prompt: 0, recorder: null, voices: [], playing: null,
+  history: [], heard: null, audioUrls: {}, historyTimer: null, previewing: null, previewUrls: {},
   consent: { required: false, challenge: null, file: null },
 };
 
@@ -82,6 +83,7 @@ async function signIn(key, remember) {
   $("whoami-text").textContent = `Signed in as ${me.user}`;
   say("signin-status", "");
   renderVoices();
+  loadHistory();
   $("create-h").focus();  // the heading has tabindex="-1": focus lands where the work starts
 }
 
@@ -351,7 +353,11 @@ async function createVoice(event) {
   say("create-status", "Uploading…");
   try {
     const job = await apiJson("/v1/voices", { method: "POST", body: form });
-    const final = await followJob(job.events_url);
+    const final = await followJob(job.events_url, (j) => {
+      $("progress").value = j.progress;
+      $("progress").textContent = `${j.progress}%`;
+      say("create-status", `${j.progress.toFixed(0)}% — ${j.message}`);
+    });
     showResult(final);
     if (state.consent.challenge) resetConsent();  // a code is good for one attempt
   } catch (err) {
@@ -371,7 +377,8 @@ function resetConsent() {
   say("consent-status", "That statement's code is used: show a new statement to try again.");
 }
 
-async function followJob(url) {
+// Calls show(job) at each progress event; resolves to the job once it has ended.
+async function followJob(url, show, early = "The progress stream ended early; the voice list shows the result when it is ready.") {
   // EventSource cannot send the key, so the stream is read with fetch.
   const response = await api(url, { headers: { Accept: "text/event-stream" } });
   const reader = response.body.getReader();
@@ -392,13 +399,11 @@ async function followJob(url) {
       }
       if (!fields.event || !fields.data) continue;
       const job = JSON.parse(fields.data);
-      $("progress").value = job.progress;
-      $("progress").textContent = `${job.progress}%`;
-      say("create-status", `${job.progress.toFixed(0)}% — ${job.message}`);
+      show(job);
       if (fields.event === "done") return job;
     }
   }
-  throw new Error("The progress stream ended early; the voice list shows the result when it is ready.");
+  throw new Error(early);
 }
 
 // How close the voice is to the speaker, by the build's fit_outcome (the CLI's likeness column says the same).
@@ -508,7 +513,6 @@ function renderVoices(select) {
   if (previous && state.voices.some((v) => v.voice_id === previous)) chooser.value = previous;
   $("speak-button").disabled = !state.voices.length;
   for (const v of state.voices) {
-    const audio = el("audio", { controls: "", hidden: "", "aria-label": `Preview of ${v.name}` });
     const item = el("li", { "data-voice": v.voice_id },
       el("strong", {}, v.name), " ",
       el("span", { class: "meta" }, `— ${v.quality_score.toFixed(0)}/100, ${v.quality_tier}, made ${new Date(v.created_at).toLocaleString()}`),
@@ -522,13 +526,13 @@ function renderVoices(select) {
     }, "Edit");
     item.append(
       el("div", { class: "row" },
-        el("button", { type: "button", class: "secondary", onclick: (e) => preview(v, audio, e.target) }, "▶ Preview"),
+        el("button", { type: "button", class: "secondary preview", "data-voice": v.voice_id, onclick: () => togglePreview(v) }, "▶ Preview"),
         el("button", { type: "button", class: "secondary", onclick: () => { chooser.value = v.voice_id; $("speak-text").focus(); } }, "Use in playground"),
         edit,
-        el("button", { type: "button", class: "danger", onclick: () => deleteVoice(v) }, "Delete")),
-      audio);
+        el("button", { type: "button", class: "danger", onclick: () => deleteVoice(v) }, "Delete")));
     list.append(item);
   }
+  showPreviewButtons();
 }
 
 // Rename a voice or change its description, in a small form that opens under the voice.
@@ -580,19 +584,40 @@ function soundsLike(c) {
   return known.length ? `Sounds ${known.join(", ")}${tone} (estimates)` : "";
 }
 
-async function preview(voice, audio, button) {
-  button.disabled = true;
-  say("voices-status", `Loading the preview of ${voice.name}…`);
-  try {
-    const blob = await (await api(`/v1/voices/${voice.voice_id}/preview`)).blob();
-    audio.src = URL.createObjectURL(blob);
-    audio.hidden = false;
+// One player for the voices' previews, as for the samples: the Preview button plays and pauses it, one Tab
+// stop per voice where a native <audio controls> costs six. Each preview is fetched once, on first play.
+const previewPlayer = new Audio();
+for (const event of ["play", "pause", "ended"]) previewPlayer.addEventListener(event, showPreviewButtons);
+
+async function togglePreview(voice) {
+  const id = voice.voice_id;
+  if (state.previewing === id && !previewPlayer.paused) {
+    previewPlayer.pause();
+    return;
+  }
+  if (!state.previewUrls[id]) {
+    say("voices-status", `Loading the preview of ${voice.name}…`);
+    try {
+      state.previewUrls[id] = URL.createObjectURL(await (await api(`/v1/voices/${id}/preview`)).blob());
+    } catch (err) {
+      say("voices-status", err.message, true);
+      return;
+    }
     say("voices-status", "");
-    await audio.play().catch(() => {});
-  } catch (err) {
-    say("voices-status", err.message, true);
-  } finally {
-    button.disabled = false;
+  }
+  if (state.previewing !== id) {
+    previewPlayer.src = state.previewUrls[id];
+    state.previewing = id;
+  }
+  await previewPlayer.play().catch(() => {});
+  showPreviewButtons();
+}
+
+// Relabels in place: a re-render would take the focus from the button just pressed.
+function showPreviewButtons() {
+  for (const button of document.querySelectorAll("#voices button.preview")) {
+    const playing = state.previewing === button.dataset.voice && !previewPlayer.paused;
+    button.textContent = playing ? "⏸ Pause preview" : "▶ Preview";
   }
 }
 
@@ -600,7 +625,9 @@ async function deleteVoice(voice) {
   if (!confirm(`Delete the voice “${voice.name}” and all its recordings? This cannot be undone.`)) return;
   try {
     await api(`/v1/voices/${voice.voice_id}`, { method: "DELETE" });
+    if (state.previewing === voice.voice_id) previewPlayer.pause();
     await loadVoices();
+    loadHistory();  // the voice's renders went with it
     say("voices-status", `Deleted ${voice.name}. ${state.voices.length} voice(s) left.`);
   } catch (err) {
     say("voices-status", err.message, true);
@@ -660,36 +687,31 @@ function speechBody(format) {
     format,
     speed: Number($("speak-speed").value),
     pitch_semitones: Number($("speak-pitch").value),
+    pause_scale: Number($("speak-pause").value),
     background_music: $("speak-music").value || false,
     effects: preset ? [preset, ...effects] : effects,
   };
 }
 
-// "Joe - hello-from-the-playground": the voice and the text's first words, so downloads tell apart.
-function downloadName() {
-  const voice = $("speak-voice").selectedOptions[0]?.textContent || "realvoice";
-  const words = $("speak-text").value.toLowerCase().match(/[\p{L}\p{N}]+/gu) || [];
-  const slug = (s) => s.replace(/[^\p{L}\p{N} _-]+/gu, "").trim().slice(0, 40);
-  return [slug(voice), words.slice(0, 5).join("-")].filter(Boolean).join(" - ") || "realvoice-speech";
-}
-
-function showDownload(blob, format) {
+function showDownload(blob, name) {
   const link = $("speak-download");
   if (link.href.startsWith("blob:")) URL.revokeObjectURL(link.href);
   link.href = URL.createObjectURL(blob);
-  link.download = `${downloadName()}.${format}`;
-  link.textContent = `Download (${format.toUpperCase()}, ${(blob.size / 1024).toFixed(0)} kB)`;
+  link.download = name;
+  const format = name.split(".").pop().toUpperCase();
+  link.textContent = `Download (${format}, ${(blob.size / 1024).toFixed(0)} kB)`;
   link.hidden = false;
 }
 
-// The audio plays while it streams; the file in the chosen format is made once the stream has ended.
+// The audio plays while it streams; then the file in the chosen format is made as a speech job, which
+// the server keeps in the history (and names for download).
 async function speak(event) {
   event.preventDefault();
   const voiceId = $("speak-voice").value;
   const format = $("speak-format").value;
-  const body = speechBody("pcm");
-  const words = body.text.split(/\s+/).filter(Boolean).length;
-  const expected = Math.max(1, words / 2.6 / body.speed); // seconds, roughly: for the progress bar only
+  const asked = speechBody(format);  // read once: settings changed while it plays belong to the next render
+  const words = asked.text.split(/\s+/).filter(Boolean).length;
+  const expected = Math.max(1, words / 2.6 / asked.speed); // seconds, roughly: for the progress bar only
   const bar = $("speak-progress");
   $("speak-button").disabled = true;
   $("speak-download").hidden = true;
@@ -701,7 +723,7 @@ async function speak(event) {
     const response = await api(`/v1/voices/${voiceId}/speech/stream`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
+      body: JSON.stringify(Object.assign({}, asked, { format: "pcm" })),
     });
     const reader = response.body.getReader();
     for (;;) {
@@ -712,27 +734,184 @@ async function speak(event) {
       say("speak-status", `Playing… ${player.seconds.toFixed(1)} s of audio so far`);
     }
     bar.value = 100;
-    const wav = player.wav();
     const audio = $("speak-audio");
-    audio.src = URL.createObjectURL(wav);
+    audio.src = URL.createObjectURL(player.wav());
     audio.hidden = false;
-    if (format === "wav") {
-      showDownload(wav, "wav");
-    } else {
-      say("speak-status", `${player.seconds.toFixed(1)} s of audio; making the ${format.toUpperCase()} file…`);
-      const file = await api(`/v1/voices/${voiceId}/speech`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(speechBody(format)),
-      });
-      showDownload(await file.blob(), format);
-    }
-    say("speak-status", `Done: ${player.seconds.toFixed(1)} s of audio.`);
+    const heard = `${player.seconds.toFixed(1)} s of audio`;
+    const fmt = format.toUpperCase();
+    say("speak-status", `${heard}; making the ${fmt} file…`);
+    const job = await apiJson(`/v1/voices/${voiceId}/speech/jobs`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(asked),
+    });
+    loadHistory();
+    const ended = await followJob(job.events_url,
+      (j) => say("speak-status", `${heard}; making the ${fmt} file: ${j.progress.toFixed(0)}%`),
+      "The progress stream ended early; the file will be in your history when it is ready.");
+    await loadHistory();
+    if (ended.status !== "done") throw new Error(ended.message || "The file could not be made.");
+    const item = state.history.find((x) => x.job_id === job.job_id);
+    showDownload(await (await api(ended.audio_url)).blob(), item?.file_name || `realvoice-speech.${format}`);
+    say("speak-status", `Done: ${heard}, kept in your history below.`);
   } catch (err) {
     player.stop();
     say("speak-status", err.message, true);
   } finally {
     $("speak-button").disabled = false;
+  }
+}
+
+function pausesWord(scale) {
+  if (scale === 0) return "none";
+  if (scale === 1) return "natural";
+  return `${scale.toFixed(1)}× ${scale < 1 ? "shorter" : "longer"}`;
+}
+
+// ---- history: what the server kept of your renders (GET /v1/speech) --------------------------------
+
+async function loadHistory() {
+  try {
+    state.history = await apiJson("/v1/speech");
+    renderHistory();
+  } catch (err) {
+    say("history-status", err.message, true);
+  }
+}
+
+// A render still being made is shown with its progress, and the list reloads until it has ended.
+function renderHistory() {
+  clearTimeout(state.historyTimer);
+  const list = $("history");
+  // a reload must not take the focus from the button a keyboard user is on
+  const active = document.activeElement;
+  const keep = list.contains(active) ? [active.closest("li")?.dataset.job, active.dataset.act] : null;
+  list.replaceChildren();
+  say("history-status", state.history.length
+    ? `${state.history.length} render(s), newest first.`
+    : "Nothing spoken yet: what you make in the playground is kept here.");
+  for (const item of state.history) {
+    const r = item.request;
+    const excerpt = r.text.length > 160 ? `${r.text.slice(0, 160)}…` : r.text;
+    const when = new Date(item.created_at).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+    const li = el("li", { class: item.status, "data-job": item.job_id },
+      el("strong", {}, item.voice_name), " ",
+      el("span", { class: "meta" }, `— ${when}; ${renderFacts(item)}`),
+      el("blockquote", { class: "said" }, excerpt));
+    const what = `${item.voice_name}: ${r.text.split(/\s+/).slice(0, 6).join(" ")}`;
+    const buttons = el("div", { class: "row" });
+    if (item.status === "done") {
+      buttons.append(
+        el("button", { type: "button", class: "secondary play", "data-act": "play", "data-job": item.job_id, onclick: () => toggleHeard(item) }),
+        el("button", { type: "button", class: "secondary download", "data-act": "download", "aria-label": `Download ${item.file_name}`,
+          onclick: () => downloadRender(item) }, "Download"));
+    }
+    if (item.status === "done" || item.status === "failed") {
+      buttons.append(
+        el("button", { type: "button", class: "secondary again", "data-act": "again", "aria-label": `Make again: ${what}`,
+          onclick: () => renderAgain(item) }, "Make again"),
+        el("button", { type: "button", class: "danger", "data-act": "delete", "aria-label": `Delete ${what}`,
+          onclick: () => deleteRender(item) }, "Delete"));
+    }
+    li.append(buttons);
+    list.append(li);
+  }
+  showHeardButtons();
+  if (keep) list.querySelector(`li[data-job="${keep[0]}"] button[data-act="${keep[1]}"]`)?.focus();
+  if (state.history.some((x) => x.status === "queued" || x.status === "running")) {
+    state.historyTimer = setTimeout(loadHistory, 1500);
+  }
+}
+
+// "3.2 s, MP3, 1.2× speed, +2 semitones, podcast + reverb, lofi music" — how it was made, in short.
+function renderFacts(item) {
+  const r = item.request;
+  if (item.status === "failed") return `failed: ${item.message}`;
+  if (item.status !== "done") return `being made… ${item.progress.toFixed(0)}%`;
+  const facts = [`${item.duration_s.toFixed(1)} s`, r.format.toUpperCase()];
+  if (r.speed !== 1) facts.push(`${r.speed}× speed`);
+  if (r.pitch_semitones) facts.push(`${r.pitch_semitones > 0 ? "+" : ""}${r.pitch_semitones} semitones`);
+  if (r.pause_scale !== 1) facts.push(`pauses ${pausesWord(r.pause_scale)}`);
+  const effects = Array.isArray(r.effects) ? r.effects : Object.keys(r.effects || {});
+  if (effects.length) facts.push(effects.join(" + "));
+  if (r.background_music) facts.push(`${r.background_music === true ? "default" : r.background_music} music`);
+  return facts.join(", ");
+}
+
+async function renderAudio(item) {
+  if (!state.audioUrls[item.job_id]) {
+    state.audioUrls[item.job_id] = URL.createObjectURL(await (await api(item.audio_url)).blob());
+  }
+  return state.audioUrls[item.job_id];
+}
+
+// One player for the history, as for the samples: a Play button per render, one Tab stop each.
+const heardPlayer = new Audio();
+for (const event of ["play", "pause", "ended"]) heardPlayer.addEventListener(event, showHeardButtons);
+
+async function toggleHeard(item) {
+  if (state.heard === item.job_id && !heardPlayer.paused) {
+    heardPlayer.pause();
+    return;
+  }
+  try {
+    if (state.heard !== item.job_id) {
+      heardPlayer.src = await renderAudio(item);
+      state.heard = item.job_id;
+    }
+    await heardPlayer.play();
+  } catch (err) {
+    say("history-status", err.message, true);
+  }
+  showHeardButtons();
+}
+
+function showHeardButtons() {
+  for (const button of document.querySelectorAll("#history button.play")) {
+    const item = state.history.find((x) => x.job_id === button.dataset.job);
+    const playing = state.heard === button.dataset.job && !heardPlayer.paused;
+    button.textContent = playing ? "⏸ Pause" : "▶ Play";
+    button.setAttribute("aria-label", `${playing ? "Pause" : "Play"} ${item?.voice_name}: ${item?.request.text.slice(0, 40)}`);
+  }
+}
+
+async function downloadRender(item) {
+  try {
+    const link = el("a", { href: await renderAudio(item), download: item.file_name, hidden: "" });
+    document.body.append(link);
+    link.click();
+    link.remove();
+  } catch (err) {
+    say("history-status", err.message, true);
+  }
+}
+
+// The same voice, text and settings, made anew as a new speech job at the top of the list.
+async function renderAgain(item) {
+  try {
+    await apiJson(`/v1/voices/${item.voice_id}/speech/jobs`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(item.request),
+    });
+    await loadHistory();
+    say("history-status", `Making “${item.request.text.slice(0, 40)}” again in ${item.voice_name}…`);
+  } catch (err) {
+    say("history-status", err.message, true);
+  }
+}
+
+async function deleteRender(item) {
+  try {
+    await api(item.job_url, { method: "DELETE" });
+    if (state.heard === item.job_id) { heardPlayer.pause(); state.heard = null; }
+    if (state.audioUrls[item.job_id]) URL.revokeObjectURL(state.audioUrls[item.job_id]);
+    delete state.audioUrls[item.job_id];
+    await loadHistory();
+    say("history-status", `Deleted. ${state.history.length} render(s) left.`);
+    $("history-h").focus();  // the button pressed is gone: focus stays in the list's section
+  } catch (err) {
+    say("history-status", err.message, true);
   }
 }
 
@@ -768,6 +947,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const v = Number(e.target.value);
     $("pitch-out").textContent = `${v > 0 ? "+" : ""}${v} semitone${Math.abs(v) === 1 ? "" : "s"}`;
   });
+  $("speak-pause").addEventListener("input", (e) => { $("pause-out").textContent = pausesWord(Number(e.target.value)); });
   const count = () => { $("text-count").textContent = $("speak-text").value.length; };
   $("speak-text").addEventListener("input", count);
   count();

@@ -18,6 +18,7 @@ from ...service import RealVoiceCloningService
 from ...store.blobs import check_id
 from ..deps import CurrentUser, StateDep
 from ..errors import ApiError, problem_responses
+from ..history import file_name
 from ..schemas import MEDIA_TYPES, Job
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=problem_responses(401, 404, 429))
@@ -93,14 +94,18 @@ async def job_events(job_id: str, user: CurrentUser, state: StateDep, request: R
 def job_audio(job_id: str, user: CurrentUser, state: StateDep) -> FileResponse:
     """The file a finished speech job made."""
     job = read_job(state.service, job_id, user)
-    name = state.service.get_job(job_id, user).result.get("audio_file")
+    stored = state.service.get_job(job_id, user)
+    name = stored.result.get("audio_file")
     if job.kind != "speech" or job.status != "done" or not isinstance(name, str):
         raise ApiError(409, f"job {job_id!r} has no audio (it is a {job.kind} job, {job.status})", code="no_audio")
     path = state.service.settings.renders_dir / check_id(job_id, "job id") / Path(name).name
     if not path.is_file():
         raise ApiError(410, f"the audio of job {job_id!r} is gone (its voice was deleted)", code="audio_gone")
     ext = path.suffix.lstrip(".")
-    return FileResponse(path, media_type=MEDIA_TYPES.get(ext, "application/octet-stream"), filename=f"speech.{ext}")
+    names = {v.voice_id: v.name for v in state.service.get_user_voices(user)}
+    text = str(stored.request.get("text", ""))
+    filename = file_name(names.get(job.voice_id or "", ""), text, ext)
+    return FileResponse(path, media_type=MEDIA_TYPES.get(ext, "application/octet-stream"), filename=filename)
 
 
 @router.delete("/{job_id}", status_code=204)

@@ -14,6 +14,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from ...controls import SPEED
 from ...errors import InvalidInputError, VoiceNotFoundError
 from ...service import RealVoiceCloningService
 from ..deps import CurrentUser, StateDep
@@ -69,8 +70,10 @@ async def openai_speech(body: OpenAISpeechRequest, user: CurrentUser, state: Sta
         raise InvalidInputError(f"unknown model {body.model!r}; use one of {', '.join(MODELS)}", code="bad_model")
     if body.stream_format != "audio":
         raise InvalidInputError("stream_format 'sse' is not supported; use 'audio'", code="bad_stream_format")
-    if not 0.5 <= body.speed <= 2.0:
-        raise InvalidInputError(f"speed must be between 0.5 and 2.0, got {body.speed}", code="bad_speed")
+    if not SPEED.contains(body.speed):
+        raise InvalidInputError(
+            f"speed must be between {SPEED.low} and {SPEED.high}, got {body.speed}", code="bad_speed"
+        )
     voice_id = await run_in_threadpool(resolve_voice, state.service, body.voice, user)
     stream = await run_in_threadpool(
         state.service.open_speech_stream, voice_id, body.input, user, format=body.response_format, speed=body.speed

@@ -230,6 +230,7 @@ async def speak(voice_id: str, body: SpeechRequest, user: CurrentUser, state: St
                 output_path=out,
                 speed=body.speed,
                 pitch_semitones=body.pitch_semitones,
+                pause_scale=body.pause_scale,
                 background_music=body.background_music,
                 effects=body.effects,
             ),
@@ -276,6 +277,7 @@ async def speak_stream(
         format=body.format,
         speed=body.speed,
         pitch_semitones=body.pitch_semitones,
+        pause_scale=body.pause_scale,
         effects=body.effects,
         background_music=body.background_music,
     )
