@@ -84,7 +84,8 @@ def characterise(v: VoiceFeatures, words_per_s: float = 0.0) -> VoiceCharacteris
         age_band=age,  # type: ignore[arg-type]
         age_confidence=age_conf,
         tone=tone,
-        pitch_hz=round(v.f0_median, 1),
+        # whole hertz: every front end shows it so, and JavaScript and Python round a half differently
+        pitch_hz=float(round(v.f0_median)),
         pitch_range_semitones=round(pitch_span, 1),
         formants_hz=[round(f, 0) for f in v.formants],
         hnr_db=round(v.hnr_db, 1),
