@@ -32,13 +32,16 @@ from .enrollment import (
     take_samples,
 )
 from .errors import (
+    BusyError,
     ConsentError,
     RealVoiceError,
+    StorageError,
 )
 from .models import (
     CloneResult,
     ConsentChallenge,
     ConsentRecord,
+    RefineResult,
     SampleReport,
     SpeechResult,
     VoiceDetail,
@@ -46,17 +49,19 @@ from .models import (
 )
 from .pipeline import Chunk
 from .progress import Progress
+from .refinement import REFINE_MODE, enroll_stored, refine_result, refine_stages, refined_row, refinement_record, scored
 from .renderer import Controls, Resolve, SpeakingVoice, SpeechRenderer
 from .store import Database, FileBlobStore, VoiceRow
 from .store.blobs import new_id
 from .store.consent import ConsentChallenges
 from .store.janitor import sweep_abandoned
 from .store.jobs import JobRecord, JobStore
-from .store.leases import Leases
+from .store.leases import Lease, Leases
 from .store.lexicon import LexiconStore
 from .streaming import SpeechStream
+from .verdict import fit_verdict, refine_verdict
 from .voice_cache import VoiceModels
-from .voices import VoiceStore, check_user
+from .voices import VoiceStore, check_user, model_version, refine_lease
 
 # verify(): Resemblyzer similarity of a clip to the voice's centroid. Stricter than the sample check
 # (samples/intake.py SAME_SPEAKER_MIN): verify vouches for a new clip, where a false "same" costs more
@@ -224,6 +229,104 @@ class RealVoiceCloningService:
                 failure = {"error": f"internal error: {type(exc).__name__}", "code": "internal_error"}
                 self.jobs.finish(job_id, False, failure)
             raise
+
+    # --- refining a voice --------------------------------------------------------------------------
+
+    async def refine_voice(self, voice_id: str, user_id: str, *, progress: Progress | None = None) -> RefineResult:
+        """Fit the voice again from its stored recordings with the thorough mode (minutes), and make the fit
+        the voice's next version only if it validates better than the voice as it is.
+
+        The voice keeps speaking as it was until the new version is published; a crash at any point
+        leaves it so. One refinement of a voice runs at a time (``refine_running`` otherwise)."""
+        return await asyncio.to_thread(self.refine, voice_id, user_id, progress=progress)
+
+    def refine(
+        self,
+        voice_id: str,
+        user_id: str,
+        *,
+        progress: Progress | None = None,
+        record_job: bool = True,
+        mode: str = REFINE_MODE,
+    ) -> RefineResult:
+        """Synchronous form of :meth:`refine_voice`; ``record_job`` False leaves the job row to a caller
+        that keeps its own (a REST job)."""
+        t0 = time.perf_counter()
+        job_id: str | None = None
+        lease: Lease | None = None
+        try:
+            row = self._row(voice_id, user_id)
+            lease = self._refine_lease(row.id)
+            job_progress: Progress | None = None
+            if record_job:
+                job_id, job_progress = self.jobs.start(user_id, "refine", {"voice_id": row.id})
+            stages = refine_stages(_both(job_progress, progress))
+            stages.begin("samples", "reading the voice's recordings")
+            current = self._voice_model(row)
+            encoder = SpeakerEncoder.load()
+            samples = enroll_stored(self.voices.stored_samples(row), encoder.embed, stages.within("samples"))
+            stages.begin("fit", "refining the voice (a thorough fit)")
+            model = self.engine.enroll(samples, progress=stages.within("fit"), mode=mode)
+            model.sample_hashes = current.sample_hashes
+            stages.begin("compare", "comparing with the voice as it is")
+            before = scored(self.engine.validate(current, samples), fit_verdict(current))
+            verdict = fit_verdict(model)
+            after = scored(self.engine.validate(model, samples), verdict)
+            decision = refine_verdict(before, after)
+            version, changes = model_version(row.model_file), None
+            if decision.improved:
+                stages.begin("save", "saving the refined voice")
+                changes = refined_row(row, model, verdict, refinement_record(version + 1, before, after))
+                version = self.voices.publish_version(row, model, changes)
+            result = refine_result(row, decision, before, after, changes, version)
+            result.elapsed_s = round(time.perf_counter() - t0, 2)
+            stages.done("voice refined" if decision.improved else "voice kept as it was")
+            if job_id:
+                self.jobs.finish(job_id, True, {"voice_id": row.id, "refinement": result.model_dump(mode="json")})
+            return result
+        except RealVoiceError as exc:
+            failed = RefineResult(
+                success=False,
+                voice_id=str(voice_id),
+                errors=[exc.message],
+                error_code=exc.code,
+                elapsed_s=round(time.perf_counter() - t0, 2),
+            )
+            if job_id:
+                self.jobs.finish(
+                    job_id,
+                    False,
+                    {
+                        "voice_id": voice_id,
+                        "error": exc.message,
+                        "code": exc.code,
+                        "refinement": failed.model_dump(mode="json"),
+                    },
+                )
+            return failed
+        except BaseException as exc:  # a bug or an interrupt: the job must still end before it propagates
+            if job_id:
+                failure = {
+                    "voice_id": voice_id,
+                    "error": f"internal error: {type(exc).__name__}",
+                    "code": "internal_error",
+                }
+                self.jobs.finish(job_id, False, failure)
+            raise
+        finally:
+            if lease is not None:
+                lease.release()
+
+    def _refine_lease(self, voice_id: str) -> Lease:
+        try:
+            return self.leases.hold(refine_lease(voice_id))
+        except StorageError:
+            raise BusyError(
+                "this voice is already being refined; its refinement replaces the voice when it ends "
+                "(if it comes out better): wait for it",
+                code="refine_running",
+                retry_after_s=60,
+            ) from None
 
     def issue_consent_challenge(self, user_id: str, speaker_name: str) -> ConsentChallenge:
         """A consent statement for ``speaker_name`` to read aloud, with a one-time code.
