@@ -50,5 +50,10 @@ class SpeechRender(Queued):
     pitch_semitones: float = 0.0
 
 
-JobRequest = Annotated[VoiceBuild | SpeechRender, Field(discriminator="kind")]
+class VoiceRefine(Queued):
+    kind: Literal["refine"] = "refine"
+    voice_id: str
+
+
+JobRequest = Annotated[VoiceBuild | SpeechRender | VoiceRefine, Field(discriminator="kind")]
 REQUEST = TypeAdapter(JobRequest)
