@@ -14,11 +14,11 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from ..models import CloneResult, SpeechResult, VoiceCharacteristics
+from ..models import CloneResult, RefineResult, SpeechResult, VoiceCharacteristics
 from .options import EffectsOpt, MusicOpt, OutputOpt, parse_effect_options
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Offline voice cloning on a plain CPU.")
-voices = typer.Typer(no_args_is_help=True, help="Create, list, show, rename and delete voices.")
+voices = typer.Typer(no_args_is_help=True, help="Create, list, show, refine, rename and delete voices.")
 words = typer.Typer(no_args_is_help=True, help="Your pronunciation dictionary.")
 app.add_typer(voices, name="voices")
 app.add_typer(words, name="words")
@@ -126,6 +126,40 @@ def print_clone_report(r: CloneResult, *, verbose: bool = False) -> None:
         console.print(f"[yellow]warning:[/yellow] {w}")
     for tip in r.recommendations:
         console.print(f"[cyan]tip:[/cyan] {tip}")
+    if r.success and r.refine_advised and r.voice_id:
+        _offer_refinement(r.voice_id)
+
+
+def _offer_refinement(voice_id: str) -> None:
+    """The one command that may bring a rough draft or a stock voice closer to the speaker."""
+    console.print(
+        f"[bold cyan]next:[/bold cyan] realvoice voices refine {voice_id}   "
+        "(a thorough fit from the same recordings, a few minutes; the voice changes only if it comes out closer)"
+    )
+
+
+def print_refine_report(r: RefineResult) -> None:
+    """Whether the voice changed, its likeness before and after, and where it stands now."""
+    if not r.success:
+        console.print(f"[red]Not refined ({r.error_code}):[/red] " + "\n".join(r.errors))
+        return
+    if r.improved:
+        console.print(
+            f"[bold green]Voice refined:[/bold green] version {r.version} replaces version {r.previous_version}."
+        )
+    else:
+        console.print(f"[bold yellow]Voice kept as it was[/bold yellow] (version {r.version}).")
+    console.print(r.message)
+    if r.before and r.after:
+        console.print(
+            f"Likeness to your recordings: {r.before.similarity:.2f} before, {r.after.similarity:.2f} refined; "
+            f"words misheard: {r.before.wer:.0%} before, {r.after.wer:.0%} refined"
+        )
+    console.print(
+        f"Now: {LIKENESS[r.fit_outcome]}[/], score {r.quality_score:.0f}/100 ({r.quality_tier}), in {r.elapsed_s:.0f} s"
+    )
+    for w in r.warnings[:1] if r.fit_outcome != "fitted" else []:
+        console.print(f"[yellow]warning:[/yellow] {w}")
 
 
 def _sounds_like(c: VoiceCharacteristics) -> str:
@@ -238,8 +272,30 @@ def voices_show(voice_id: str, user: UserOpt = "local", as_json: JsonOpt = False
     console.print(f"Score: [bold]{detail.quality_score:.0f}/100[/bold] ({detail.quality_tier})")
     console.print(f"Voice: {_sounds_like(detail.characteristics)} (estimates)")
     console.print(f"Made {detail.created_at:%Y-%m-%d %H:%M} from {detail.sample_count} recordings")
+    if detail.version > 1:
+        console.print(f"Version {detail.version} (refined)")
     for w in detail.warnings:
         console.print(f"[yellow]warning:[/yellow] {w}")
+    if detail.refine_advised:
+        _offer_refinement(detail.voice_id)
+
+
+@voices.command("refine")
+def voices_refine(voice_id: str, user: UserOpt = "local", as_json: JsonOpt = False, home: HomeOpt = None) -> None:
+    """Refine a voice: a thorough fit from its recordings (a few minutes), kept only if it sounds more like
+    the speaker. The voice keeps working as it was meanwhile."""
+    from ..errors import VoiceNotFoundError
+
+    svc = _service(home)
+    result = _run_with_bar("refining", lambda cb: svc.refine(voice_id, user, progress=cb), quiet=as_json)
+    if as_json:
+        print(result.model_dump_json(indent=2))
+    elif result.error_code == "voice_not_found":
+        _fail(_not_found_hint(VoiceNotFoundError(result.errors[0]), user), code=2)
+    else:
+        print_refine_report(result)
+    if not result.success:
+        raise typer.Exit(2)
 
 
 def _not_found_hint(exc: Exception, user: str) -> str:
