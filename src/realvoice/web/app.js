@@ -371,7 +371,13 @@ function resetConsent() {
   say("consent-status", "That statement's code is used: show a new statement to try again.");
 }
 
-async function followJob(url) {
+function showBuildProgress(job) {
+  $("progress").value = job.progress;
+  $("progress").textContent = `${job.progress}%`;
+  say("create-status", `${job.progress.toFixed(0)}% — ${job.message}`);
+}
+
+async function followJob(url, show = showBuildProgress) {
   // EventSource cannot send the key, so the stream is read with fetch.
   const response = await api(url, { headers: { Accept: "text/event-stream" } });
   const reader = response.body.getReader();
@@ -392,9 +398,7 @@ async function followJob(url) {
       }
       if (!fields.event || !fields.data) continue;
       const job = JSON.parse(fields.data);
-      $("progress").value = job.progress;
-      $("progress").textContent = `${job.progress}%`;
-      say("create-status", `${job.progress.toFixed(0)}% — ${job.message}`);
+      show(job);
       if (fields.event === "done") return job;
     }
   }
@@ -448,6 +452,13 @@ function showResult(job) {
   appendScoreParts(box, r.quality_breakdown);
   appendList(box, "Recommendations", r.recommendations);
   appendList(box, "Notes", r.fit_outcome === "fitted" ? r.warnings : r.warnings.slice(1));
+  if (r.refine_advised) {
+    // a rough draft or a stock voice: the way to a closer voice, where the verdict was read
+    box.append(el("p", { class: "row" },
+      el("button", { type: "button", class: "refine-now", onclick: () => refineVoice({ voice_id: r.voice_id, name: r.name }) },
+        "Refine this voice"),
+      el("span", { class: "meta" }, " A few minutes in the background; it replaces the voice only if it comes out closer to you.")));
+  }
   $("result").focus();
   loadVoices(r.voice_id);
   showReportPicture(box, r.voice_id);
@@ -515,7 +526,9 @@ function renderVoices(select) {
       (LIKENESS[v.fit_outcome] || LIKENESS.fitted).badge
         ? el("span", { class: `badge ${v.fit_outcome}` }, ` ${LIKENESS[v.fit_outcome].badge}`) : "",
       el("div", { class: "traits" }, soundsLike(v.characteristics)),
-      v.description ? el("div", { class: "description" }, v.description) : "");
+      v.description ? el("div", { class: "description" }, v.description) : "",
+      v.refine_advised ? el("div", { class: "rough" }, "A rough draft: refine it for a voice closer to yours.") : "",
+      v.version > 1 ? el("div", { class: "meta version" }, `Version ${v.version} (refined)`) : "");
     const edit = el("button", {
       type: "button", class: "secondary edit", "aria-expanded": "false", "aria-label": `Edit ${v.name}`,
       onclick: () => toggleEdit(v, item, edit),
@@ -525,9 +538,43 @@ function renderVoices(select) {
         el("button", { type: "button", class: "secondary", onclick: (e) => preview(v, audio, e.target) }, "▶ Preview"),
         el("button", { type: "button", class: "secondary", onclick: () => { chooser.value = v.voice_id; $("speak-text").focus(); } }, "Use in playground"),
         edit,
+        // refining is open to every voice; a rough draft gets the button in full colour
+        el("button", {
+          type: "button", class: v.refine_advised ? "refine" : "secondary refine",
+          "aria-label": `Refine ${v.name}`, onclick: () => refineVoice(v),
+        }, "Refine"),
         el("button", { type: "button", class: "danger", onclick: () => deleteVoice(v) }, "Delete")),
-      audio);
+      audio,
+      el("progress", { class: "refine-progress", max: "100", value: "0", hidden: "", "aria-label": `Refinement of ${v.name}` }));
     list.append(item);
+  }
+}
+
+// Refine a voice in the background: its own job, its progress shown under the voice, its verdict in words.
+async function refineVoice(voice) {
+  const item = () => document.querySelector(`#voices li[data-voice="${voice.voice_id}"]`);
+  const show = (job) => {
+    const bar = item()?.querySelector("progress.refine-progress");
+    if (bar) { bar.hidden = false; bar.value = job.progress; bar.textContent = `${job.progress}%`; }
+    say("voices-status", `Refining ${voice.name}: ${job.progress.toFixed(0)}% — ${job.message}`);
+  };
+  item()?.querySelector("button.refine")?.setAttribute("disabled", "");
+  say("voices-status", `Refining ${voice.name}…`);
+  try {
+    const job = await apiJson(`/v1/voices/${voice.voice_id}/refine`, { method: "POST" });
+    const done = await followJob(job.events_url, show);
+    const r = done.refinement;
+    await loadVoices();
+    if (!r || !r.success) {
+      say("voices-status", `${voice.name} could not be refined: ${(r?.errors || [done.message]).join(" ")}`, true);
+      return;
+    }
+    const likeness = r.before && r.after
+      ? ` Likeness to your recordings: ${r.before.similarity.toFixed(2)} before, ${r.after.similarity.toFixed(2)} refined.` : "";
+    say("voices-status", `${r.improved ? `${voice.name} is refined (version ${r.version}).` : `${voice.name} is kept as it was.`} ${r.message}${likeness}`);
+  } catch (err) {
+    say("voices-status", err.message, true);
+    item()?.querySelector("button.refine")?.removeAttribute("disabled");
   }
 }
 
