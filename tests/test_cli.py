@@ -201,3 +201,22 @@ def test_a_rough_draft_offers_the_refinement_when_it_is_made(capsys):
     assert f"next: realvoice voices refine {'a' * 32}" in " ".join(capsys.readouterr().out.split())
     print_clone_report(CloneResult(success=True, voice_id="b" * 32, name="Joe"))
     assert "voices refine" not in capsys.readouterr().out
+
+
+def test_create_with_refine_makes_the_voice_then_refines_it(service, piper_samples, fake_refinement):
+    """--refine: the voice is ready first (it can speak), then the refinement runs and says what changed
+    (the fit and validation stood in for: the build's fit and the refinement's are the same stand-in, so
+    the refinement measures no gain and keeps the voice)."""
+    home = ["--home", str(service.settings.home)]
+    files = [str(p) for p in piper_samples]
+    out = runner.invoke(app, ["voices", "create", *files, "--user", "rory", "--refine", *home], env={"COLUMNS": "200"})
+    printed = " ".join(out.output.split())
+    try:
+        assert out.exit_code == 0, out.output
+        assert printed.index("Voice created:") < printed.index("refining it") < printed.index("Voice kept as it was")
+        assert "did not come out closer" in printed and "next:" not in printed
+        (voice,) = service.get_user_voices("rory")
+        assert voice.version == 1 and voice.fit_outcome == "fitted"
+    finally:
+        for v in service.get_user_voices("rory"):
+            service.delete_user_voice(v.voice_id, "rory")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -90,9 +91,10 @@ def _fail(message: str, code: int = 1) -> None:
 LIKENESS = {"fitted": "[green]your voice", "partly_fitted": "[yellow]partly", "stock": "[red]stock voice"}
 
 
-def print_clone_report(r: CloneResult, *, verbose: bool = False) -> None:
+def print_clone_report(r: CloneResult, *, verbose: bool = False, offer: bool = True) -> None:
     """What a person can act on: which recordings were used, whether the voice is theirs, the score
-    and what would raise it. ``verbose`` adds the per-sample table's measurements and the fit's values."""
+    and what would raise it. ``verbose`` adds the per-sample table's measurements and the fit's values;
+    ``offer`` False leaves out the refinement's offer (a refinement follows)."""
     table = Table(title="Recordings", show_lines=False)
     for col in ("file", "used", "speech", "reasons") + (("SNR dB", "quality") if verbose else ()):
         table.add_column(col)
@@ -126,7 +128,7 @@ def print_clone_report(r: CloneResult, *, verbose: bool = False) -> None:
         console.print(f"[yellow]warning:[/yellow] {w}")
     for tip in r.recommendations:
         console.print(f"[cyan]tip:[/cyan] {tip}")
-    if r.success and r.refine_advised and r.voice_id:
+    if offer and r.success and r.refine_advised and r.voice_id:
         _offer_refinement(r.voice_id)
 
 
@@ -202,6 +204,13 @@ def voices_create(
         ),
     ] = None,
     consent_challenge: Annotated[str | None, typer.Option(help="The challenge id that statement came with.")] = None,
+    refine: Annotated[
+        bool,
+        typer.Option(
+            "--refine",
+            help="Once the voice is ready, refine it: a longer fit (minutes), kept only if it is closer to you.",
+        ),
+    ] = False,
     verbose: VerboseOpt = False,
     as_json: JsonOpt = False,
     home: HomeOpt = None,
@@ -222,8 +231,20 @@ def voices_create(
         ),
         quiet=as_json,
     )
-    if as_json:
+    refined = None
+    if refine and result.success and result.voice_id:
+        if not as_json:
+            print_clone_report(result, verbose=verbose, offer=False)
+            console.print("The voice is ready and can speak now; refining it…")
+        voice_id = result.voice_id
+        refined = _run_with_bar("refining", lambda cb: svc.refine(voice_id, user, progress=cb), quiet=as_json)
+    if as_json and refined is not None:
+        both = {"voice": result.model_dump(mode="json"), "refinement": refined.model_dump(mode="json")}
+        print(json.dumps(both, indent=2))
+    elif as_json:
         print(result.model_dump_json(indent=2))
+    elif refined is not None:
+        print_refine_report(refined)
     else:
         print_clone_report(result, verbose=verbose)
     if not result.success:
