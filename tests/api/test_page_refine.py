@@ -1,5 +1,5 @@
-"""Refining from the page, in Chromium: a rough draft says so and offers the refinement; any voice has a
-Refine button; the job's progress shows under the voice and its verdict in words.
+"""Refining from the page, in Chromium: a rough draft or a stock voice says so and offers the refinement;
+any voice has a Refine button; the job's progress shows under the voice and its verdict in words.
 
 The session's service under a server whose jobs run in its threads, so that the refinement's fit and
 validation can be stood in for (conftest.fake_refinement) and a refinement takes seconds."""
@@ -42,14 +42,15 @@ def page(base_url, service, refinable, fake_refinement):
 
 def test_a_rough_draft_offers_the_refinement_and_the_page_follows_it(page, refinable):
     item = page.locator(f'#voices li[data-voice="{refinable.voice_id}"]')
-    sync_api.expect(item.locator(".rough")).to_have_text("A rough draft: refine it for a voice closer to yours.")
+    # a stock voice (what a fit that could not be kept leaves) says so, and offers the refinement
+    sync_api.expect(item.locator(".rough")).to_have_text("Not your voice yet: refine it to fit it to your recordings.")
     button = item.get_by_role("button", name="Refine Rhea")
     sync_api.expect(button).to_have_class("refine")  # in full colour on a rough draft
     shot(page, "refine-1-rough-draft")
     button.click()
     status = page.locator("#voices-status")
     sync_api.expect(status).to_contain_text("Rhea is refined (version 2).", timeout=120_000)
-    sync_api.expect(status).to_contain_text("Likeness to your recordings: 0.55 before, 0.78 refined.")
+    sync_api.expect(status).to_contain_text("closer to you (likeness 0.55 → 0.78)")
     item = page.locator(f'#voices li[data-voice="{refinable.voice_id}"]')
     sync_api.expect(item.locator(".version")).to_have_text("Version 2 (refined)")
     sync_api.expect(item.locator(".rough")).to_have_count(0)

@@ -527,7 +527,9 @@ function renderVoices(select) {
         ? el("span", { class: `badge ${v.fit_outcome}` }, ` ${LIKENESS[v.fit_outcome].badge}`) : "",
       el("div", { class: "traits" }, soundsLike(v.characteristics)),
       v.description ? el("div", { class: "description" }, v.description) : "",
-      v.refine_advised ? el("div", { class: "rough" }, "A rough draft: refine it for a voice closer to yours.") : "",
+      v.refine_advised ? el("div", { class: "rough" }, v.fit_outcome === "stock"
+        ? "Not your voice yet: refine it to fit it to your recordings."
+        : "A rough draft: refine it for a voice closer to yours.") : "",
       v.version > 1 ? el("div", { class: "meta version" }, `Version ${v.version} (refined)`) : "");
     const edit = el("button", {
       type: "button", class: "secondary edit", "aria-expanded": "false", "aria-label": `Edit ${v.name}`,
@@ -569,9 +571,8 @@ async function refineVoice(voice) {
       say("voices-status", `${voice.name} could not be refined: ${(r?.errors || [done.message]).join(" ")}`, true);
       return;
     }
-    const likeness = r.before && r.after
-      ? ` Likeness to your recordings: ${r.before.similarity.toFixed(2)} before, ${r.after.similarity.toFixed(2)} refined.` : "";
-    say("voices-status", `${r.improved ? `${voice.name} is refined (version ${r.version}).` : `${voice.name} is kept as it was.`} ${r.message}${likeness}`);
+    // the verdict's sentence gives the likeness before and after, or the words lost
+    say("voices-status", `${r.improved ? `${voice.name} is refined (version ${r.version}).` : `${voice.name} is kept as it was.`} ${r.message}`);
   } catch (err) {
     say("voices-status", err.message, true);
     item()?.querySelector("button.refine")?.removeAttribute("disabled");
