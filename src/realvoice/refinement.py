@@ -3,8 +3,8 @@
 The fast build gives a voice within the minute; a refinement fits again from the same cleaned recordings
 with the thorough mode, measures the voice as it is and the new fit with the build's own validation in
 the same run, and publishes the fit as the voice's next version only if it validates better
-(``verdict.refine_verdict``). The service runs the stages (``RealVoiceCloningService.refine``) and owns
-the side effects: the lease, the job row and publishing.
+(``verdict.refine_verdict``; publishing: ``VoiceStore.publish_version``). The service
+(``RealVoiceCloningService.refine``) owns the rest of the side effects: the lease and the job row.
 """
 
 from __future__ import annotations
@@ -16,15 +16,40 @@ from typing import Any
 import numpy as np
 
 from .analysis.score import recordings_score
-from .engines import EnrollSample, VoiceCheck, VoiceModel
+from .engines import Engine, EnrollSample, VoiceCheck, VoiceModel
 from .models import QualityBreakdown, RefineResult, ValidationScore, quality_tier
 from .progress import Progress, Stages
 from .store import VoiceRow
-from .verdict import FitVerdict, RefineVerdict
-from .voices import StoredSample, model_version
+from .verdict import FitVerdict, RefineVerdict, fit_verdict, refine_verdict
+from .voices import StoredSample, VoiceStore, model_version
 
 REFINE_MODE = "thorough"  # minutes on two cores, with progress: see docs/cloning.md
 Embed = Callable[..., np.ndarray]
+
+
+def refine_stored(
+    voices: VoiceStore, engine: Engine, row: VoiceRow, embed: Embed, progress: Progress | None, mode: str = REFINE_MODE
+) -> RefineResult:
+    """Fit the voice again from its stored recordings, compare, and publish the fit only if it is better."""
+    stages = refine_stages(progress)
+    stages.begin("samples", "reading the voice's recordings")
+    current = voices.model(row)
+    samples = enroll_stored(voices.stored_samples(row), embed, stages.within("samples"))
+    stages.begin("fit", "refining the voice (a thorough fit)")
+    model = engine.enroll(samples, progress=stages.within("fit"), mode=mode)
+    model.sample_hashes = current.sample_hashes
+    stages.begin("compare", "comparing with the voice as it is")
+    before = scored(engine.validate(current, samples), fit_verdict(current))
+    verdict = fit_verdict(model)
+    after = scored(engine.validate(model, samples), verdict)
+    decision = refine_verdict(before, after)
+    version, changes = model_version(row.model_file), None
+    if decision.improved:
+        stages.begin("save", "saving the refined voice")
+        changes = refined_row(row, model, verdict, refinement_record(version + 1, before, after))
+        version = voices.publish_version(row, model, changes)
+    stages.done("voice refined" if decision.improved else "voice kept as it was")
+    return refine_result(row, decision, before, after, changes, version)
 
 
 def refine_stages(progress: Progress | None) -> Stages:

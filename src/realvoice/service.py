@@ -49,7 +49,7 @@ from .models import (
 )
 from .pipeline import Chunk
 from .progress import Progress
-from .refinement import REFINE_MODE, enroll_stored, refine_result, refine_stages, refined_row, refinement_record, scored
+from .refinement import REFINE_MODE, refine_stored
 from .renderer import Controls, Resolve, SpeakingVoice, SpeechRenderer
 from .store import Database, FileBlobStore, VoiceRow
 from .store.blobs import new_id
@@ -59,9 +59,8 @@ from .store.jobs import JobRecord, JobStore
 from .store.leases import Lease, Leases
 from .store.lexicon import LexiconStore
 from .streaming import SpeechStream
-from .verdict import fit_verdict, refine_verdict
 from .voice_cache import VoiceModels
-from .voices import VoiceStore, check_user, model_version, refine_lease
+from .voices import VoiceStore, check_user, refine_lease
 
 # verify(): Resemblyzer similarity of a clip to the voice's centroid. Stricter than the sample check
 # (samples/intake.py SAME_SPEAKER_MIN): verify vouches for a new clip, where a false "same" costs more
@@ -260,27 +259,9 @@ class RealVoiceCloningService:
             job_progress: Progress | None = None
             if record_job:
                 job_id, job_progress = self.jobs.start(user_id, "refine", {"voice_id": row.id})
-            stages = refine_stages(_both(job_progress, progress))
-            stages.begin("samples", "reading the voice's recordings")
-            current = self._voice_model(row)
             encoder = SpeakerEncoder.load()
-            samples = enroll_stored(self.voices.stored_samples(row), encoder.embed, stages.within("samples"))
-            stages.begin("fit", "refining the voice (a thorough fit)")
-            model = self.engine.enroll(samples, progress=stages.within("fit"), mode=mode)
-            model.sample_hashes = current.sample_hashes
-            stages.begin("compare", "comparing with the voice as it is")
-            before = scored(self.engine.validate(current, samples), fit_verdict(current))
-            verdict = fit_verdict(model)
-            after = scored(self.engine.validate(model, samples), verdict)
-            decision = refine_verdict(before, after)
-            version, changes = model_version(row.model_file), None
-            if decision.improved:
-                stages.begin("save", "saving the refined voice")
-                changes = refined_row(row, model, verdict, refinement_record(version + 1, before, after))
-                version = self.voices.publish_version(row, model, changes)
-            result = refine_result(row, decision, before, after, changes, version)
+            result = refine_stored(self.voices, self.engine, row, encoder.embed, _both(job_progress, progress), mode)
             result.elapsed_s = round(time.perf_counter() - t0, 2)
-            stages.done("voice refined" if decision.improved else "voice kept as it was")
             if job_id:
                 self.jobs.finish(job_id, True, {"voice_id": row.id, "refinement": result.model_dump(mode="json")})
             return result
