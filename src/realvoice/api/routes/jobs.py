@@ -50,7 +50,7 @@ def read_job(service: RealVoiceCloningService, job_id: str, user_id: str) -> Job
 
 @router.get("/{job_id}", response_model=Job)
 def get_job(job_id: str, user: CurrentUser, state: StateDep) -> Job:
-    """A job's status, progress and, when it is done, its result (a voice build's report)."""
+    """A job's status, progress and, when it has ended, its result (a build's report, a refinement's verdict)."""
     return read_job(state.service, job_id, user)
 
 
