@@ -42,6 +42,75 @@ def stock_voice(service, piper_samples):
 
 
 @pytest.fixture(scope="session")
+def refinable_built(service, piper_samples):
+    """A voice of user "rhea" built without a fit (a stock voice: refinement advised), once per session."""
+    r = service.create_voice("rhea", "Rhea", piper_samples, mode="nearest-stock", allow_duplicate=True)
+    assert r.success, r.errors
+    return r
+
+
+@pytest.fixture
+def refinable(service, refinable_built):
+    """That voice, put back as it was built after each test (its first version, its row, its transcripts):
+    a voice built afresh per test would cost half a minute each."""
+    from realvoice.store import VoiceRow
+    from realvoice.voices import MODEL_FILE
+
+    from .helpers import voice_row
+
+    folder = service.settings.voices_dir / refinable_built.voice_id
+    first = (folder / MODEL_FILE).read_bytes()
+    texts = {p.name: p.read_text() for p in (folder / "cleaned").glob("*.txt")}
+    row = voice_row(service, refinable_built.voice_id)
+    fields = ("model_file", "method", "engine", "engine_version", "quality_score", "quality_tier", "report")
+    saved = {f: getattr(row, f) for f in fields}
+    yield refinable_built
+    for path in folder.iterdir():
+        if "rvm" in path.name:
+            path.unlink()
+    (folder / MODEL_FILE).write_bytes(first)
+    for name, text in texts.items():
+        (folder / "cleaned" / name).write_text(text)
+    with service.db.session() as s:
+        stored = s.get(VoiceRow, refinable_built.voice_id)
+        for f, value in saved.items():
+            setattr(stored, f, value)
+    service.voices.models.forget(refinable_built.voice_id)
+
+
+@pytest.fixture
+def fake_refinement(service, monkeypatch):
+    """The thorough fit stood in for by the nearest stock voice made to look fitted (its style moved a
+    little, so that a new version can be told from the old), and validation by fixed scores: the test
+    chooses each decision, and a refinement takes seconds. Yields the scores (to change) and the modes asked."""
+    from realvoice.engines import VoiceCheck
+
+    from .helpers import FITTED_SIMILARITY, STOCK_SIMILARITY
+
+    engine = service.engine
+    real_enroll = engine.enroll
+    scores = {"fitted": VoiceCheck(FITTED_SIMILARITY, 0.03), "stock": VoiceCheck(STOCK_SIMILARITY, 0.03)}
+    asked = []
+
+    def enroll(samples, **kwargs):
+        asked.append(kwargs.get("mode"))
+        model = real_enroll(samples, **{**kwargs, "mode": "nearest-stock"})
+        model.method = "fitted-adapter-thorough"
+        model.arrays["style"] = model.arrays["style"] * 1.01
+        model.params = {"start_voice": model.params["stock_voice"], "fit_kept": True, "fit_share": 1.0}
+        model.metrics = {"timbre_steps": 100.0, "validation_similarity": FITTED_SIMILARITY}
+        return model
+
+    def validate(voice, samples):
+        assert samples and all(s.transcript for s in samples)  # the stored recordings, with their words
+        return scores["stock" if voice.method == "nearest-stock" else "fitted"]
+
+    monkeypatch.setattr(engine, "enroll", enroll)
+    monkeypatch.setattr(engine, "validate", validate)
+    return scores, asked
+
+
+@pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A real PostgreSQL server for the session (skips where Debian's postgresql is not installed)."""
     import shutil

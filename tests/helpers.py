@@ -67,3 +67,17 @@ def pitch_shift_semitones(plain: np.ndarray, shifted: np.ndarray, sr: int) -> tu
     near = np.array([np.sum(np.abs(semitones - s) <= 0.5) for s in semitones])
     shift = float(np.median(semitones[np.abs(semitones - semitones[near.argmax()]) <= 0.5]))
     return shift, float(near.max() / len(semitones))
+
+
+# What validation says of a stock voice and of a fit, in the refinement's stand-ins (conftest.fake_refinement).
+STOCK_SIMILARITY, FITTED_SIMILARITY = 0.55, 0.78
+
+
+def voice_row(service, voice_id: str):
+    """The voice's row as stored now (detached from its session)."""
+    from realvoice.store import VoiceRow
+
+    with service.db.session() as s:
+        row = s.get(VoiceRow, voice_id)
+        s.expunge(row)
+        return row

@@ -160,3 +160,63 @@ def test_rename_a_voice_and_change_its_description(service, stock_voice):
         assert service.get_user_voice(stock_voice.voice_id, "rita").name == "Rita two"
     finally:
         service.update_user_voice(stock_voice.voice_id, "rita", name="Rita", description="a quick voice")
+
+
+def test_refine_shows_its_progress_and_says_plainly_what_changed(service, refinable, fake_refinement):
+    """A stock voice offers the refinement; ``voices refine`` runs it under a progress bar and says whether
+    the voice changed, with the likeness before and after (the fit and validation stood in for)."""
+    home = ["--home", str(service.settings.home)]
+    wide = {"COLUMNS": "200"}
+    shown = runner.invoke(app, ["voices", "show", refinable.voice_id, "--user", "rhea", *home], env=wide)
+    assert shown.exit_code == 0 and f"next: realvoice voices refine {refinable.voice_id}" in shown.output
+    out = runner.invoke(app, ["voices", "refine", refinable.voice_id, "--user", "rhea", *home], env=wide)
+    printed = " ".join(out.output.split())
+    assert out.exit_code == 0, out.output
+    assert "Voice refined: version 2 replaces version 1." in printed
+    assert "Likeness to your recordings: 0.55 before, 0.78 refined" in printed and "100%" in printed
+    assert "your voice" in printed and "warning" not in printed
+    shown = runner.invoke(app, ["voices", "show", refinable.voice_id, "--user", "rhea", *home], env=wide)
+    assert "Version 2 (refined)" in shown.output and "next:" not in shown.output
+    again = runner.invoke(app, ["voices", "refine", refinable.voice_id, "--user", "rhea", "--json", *home])
+    result = json.loads(again.output)  # --json: the whole result and nothing else
+    assert again.exit_code == 0 and not result["improved"] and result["version"] == 2
+    printed = " ".join(runner.invoke(app, ["voices", "refine", refinable.voice_id, "-u", "rhea", *home]).output.split())
+    assert "Voice kept as it was (version 2)." in printed and "did not come out closer" in printed
+
+
+def test_refine_of_a_voice_that_is_not_yours_names_the_user(service, refinable):
+    out = runner.invoke(
+        app, ["voices", "refine", refinable.voice_id, "--user", "mallory", "--home", str(service.settings.home)]
+    )
+    printed = " ".join(out.output.split())
+    assert out.exit_code == 2 and "not found" in printed and "--user" in printed
+
+
+def test_a_rough_draft_offers_the_refinement_when_it_is_made(capsys):
+    from realvoice.cli.app import print_clone_report
+    from realvoice.models import CloneResult
+
+    rough = CloneResult(success=True, voice_id="a" * 32, name="Joe", fit_outcome="partly_fitted", refine_advised=True)
+    print_clone_report(rough)
+    assert f"next: realvoice voices refine {'a' * 32}" in " ".join(capsys.readouterr().out.split())
+    print_clone_report(CloneResult(success=True, voice_id="b" * 32, name="Joe"))
+    assert "voices refine" not in capsys.readouterr().out
+
+
+def test_create_with_refine_makes_the_voice_then_refines_it(service, piper_samples, fake_refinement):
+    """--refine: the voice is ready first (it can speak), then the refinement runs and says what changed
+    (the fit and validation stood in for: the build's fit and the refinement's are the same stand-in, so
+    the refinement measures no gain and keeps the voice)."""
+    home = ["--home", str(service.settings.home)]
+    files = [str(p) for p in piper_samples]
+    out = runner.invoke(app, ["voices", "create", *files, "--user", "rory", "--refine", *home], env={"COLUMNS": "200"})
+    printed = " ".join(out.output.split())
+    try:
+        assert out.exit_code == 0, out.output
+        assert printed.index("Voice created:") < printed.index("refining it") < printed.index("Voice kept as it was")
+        assert "did not come out closer" in printed and "next:" not in printed
+        (voice,) = service.get_user_voices("rory")
+        assert voice.version == 1 and voice.fit_outcome == "fitted"
+    finally:
+        for v in service.get_user_voices("rory"):
+            service.delete_user_voice(v.voice_id, "rory")

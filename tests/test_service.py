@@ -148,7 +148,8 @@ def test_delete_removes_rows_and_every_file(service, piper_samples):
     r = service.create_voice("erin", "Temp", piper_samples, allow_duplicate=True, mode="nearest-stock")
     assert r.success, r.errors
     folder = service.settings.voices_dir / r.voice_id
-    assert (folder / "voice.rvm.npz").exists() and len(_files_under(folder / "cleaned")) == 6
+    assert (folder / "voice.rvm.npz").exists() and len(list((folder / "cleaned").glob("*.wav"))) == 6
+    assert len(list((folder / "cleaned").glob("*.txt"))) == 6  # what was said: refinement fits from it
     assert len(_files_under(folder / "originals")) == 6
     assert service.delete_user_voice(r.voice_id, "erin") is True
     assert not folder.exists() and service.get_user_voices("erin") == []

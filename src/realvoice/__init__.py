@@ -19,7 +19,16 @@ from .errors import (
     StorageError,
     VoiceNotFoundError,
 )
-from .models import CloneResult, SampleReport, SpeechResult, VoiceCharacteristics, VoiceDetail, VoiceSummary
+from .models import (
+    CloneResult,
+    RefineResult,
+    SampleReport,
+    SpeechResult,
+    ValidationScore,
+    VoiceCharacteristics,
+    VoiceDetail,
+    VoiceSummary,
+)
 
 __version__ = "0.1.0"
 
@@ -54,11 +63,13 @@ __all__ = [
     "NotEnoughSamplesError",
     "RealVoiceCloningService",
     "RealVoiceError",
+    "RefineResult",
     "SampleReport",
     "Settings",
     "SpeechResult",
     "StorageError",
     "TTSService",
+    "ValidationScore",
     "VoiceCharacteristics",
     "VoiceDetail",
     "VoiceNotFoundError",

@@ -174,6 +174,7 @@ def clone_result(name: str, model: VoiceModel, analysis: Analysis) -> CloneResul
         quality_breakdown=analysis.quality.breakdown,
         fit_outcome=verdict.outcome,
         warning_codes=[verdict.code] if verdict.code else [],
+        refine_advised=verdict.refine_advised,
         characteristics=analysis.characteristics,
         sample_reports=reports,
         total_speech_s=analysis.intake.total_speech_s,

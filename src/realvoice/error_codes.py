@@ -54,6 +54,8 @@ ERROR_CODES: dict[str, str] = {
     "bad_fit_mode": "an unknown fit mode",
     "bad_runtime": "an unknown Kokoro runtime",
     "bad_static_int8_variant": "an unknown static-int8 graph variant",
+    "refine_running": "the voice is being refined already; one refinement of a voice runs at a time",
+    "no_stored_samples": "the voice's cleaned recordings are missing, so it cannot be refined",
     # decoding an upload
     "unreadable": "the file cannot be read, or is too small to hold audio",
     "empty_file": "the file is empty",

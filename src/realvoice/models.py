@@ -161,6 +161,9 @@ class CloneResult(BaseModel):
     # stable codes of the warnings that matter most ("stock_voice", "partly_fitted"), for programs
     warning_codes: list[str] = Field(default_factory=list)
     recommendations: list[str] = Field(default_factory=list)
+    # the fit was cut short or did not reach the speaker: refining the voice (a thorough fit from the
+    # stored recordings, in the background) may bring it closer; the warnings say so in words
+    refine_advised: bool = False
     consent: ConsentRecord | None = None
     elapsed_s: float = 0.0
 
@@ -197,6 +200,8 @@ class VoiceSummary(BaseModel):
     fit_outcome: FitOutcome = "fitted"
     warning_codes: list[str] = Field(default_factory=list)
     consent: ConsentMethod = "none"
+    version: int = 1  # the voice file's version: each refinement that validated better adds one
+    refine_advised: bool = False  # a rough draft or a stock voice: refining it may bring it closer
     # what the voice sounds like (gender, age band, pitch, tone), so a list can tell voices apart
     characteristics: VoiceCharacteristics = Field(default_factory=VoiceCharacteristics)
 
@@ -210,6 +215,34 @@ class VoiceDetail(VoiceSummary):
     validation: dict[str, float] = Field(default_factory=dict)
     fingerprint: str = ""
     consent_record: ConsentRecord = Field(default_factory=lambda: ConsentRecord(method="none"))
+
+
+class ValidationScore(BaseModel):
+    """A voice measured by the validation a build uses: its validation sentences spoken, then heard."""
+
+    similarity: float  # speaker similarity to the samples (cosine of speaker embeddings)
+    wer: float  # share of the sentences' words the recogniser got wrong
+    fit_outcome: FitOutcome
+
+
+class RefineResult(BaseModel):
+    """Outcome of ``refine_voice``: a thorough fit from the stored recordings, kept only if it validates better."""
+
+    success: bool
+    voice_id: str
+    improved: bool = False  # the new fit validated better and is now the voice
+    version: int = 1  # the voice file's version now in use
+    previous_version: int = 1
+    before: ValidationScore | None = None  # the voice as it was, measured in this run
+    after: ValidationScore | None = None  # the new fit, measured the same way
+    message: str = ""  # one sentence a person can act on
+    fit_outcome: FitOutcome = "fitted"  # of the voice now in use
+    quality_score: float = 0.0
+    quality_tier: str = ""
+    warnings: list[str] = Field(default_factory=list)
+    errors: list[str] = Field(default_factory=list)
+    error_code: str | None = None
+    elapsed_s: float = 0.0
 
 
 def quality_tier(score: float) -> str:

@@ -33,13 +33,16 @@ from .enrollment import (
     take_samples,
 )
 from .errors import (
+    BusyError,
     ConsentError,
     RealVoiceError,
+    StorageError,
 )
 from .models import (
     CloneResult,
     ConsentChallenge,
     ConsentRecord,
+    RefineResult,
     SampleReport,
     SpeechResult,
     VoiceDetail,
@@ -47,17 +50,18 @@ from .models import (
 )
 from .pipeline import Chunk
 from .progress import Progress
+from .refinement import REFINE_MODE, refine_stored
 from .renderer import Controls, Resolve, SpeakingVoice, SpeechRenderer
 from .store import Database, FileBlobStore, VoiceRow
 from .store.blobs import new_id
 from .store.consent import ConsentChallenges
 from .store.janitor import sweep_abandoned
 from .store.jobs import JobRecord, JobStore
-from .store.leases import Leases
+from .store.leases import Lease, Leases
 from .store.lexicon import LexiconStore
 from .streaming import SpeechStream
 from .voice_cache import VoiceModels
-from .voices import VoiceStore, check_user
+from .voices import VoiceStore, check_user, refine_lease
 
 # verify(): Resemblyzer similarity of a clip to the voice's centroid. Stricter than the sample check
 # (samples/intake.py SAME_SPEAKER_MIN): verify vouches for a new clip, where a false "same" costs more
@@ -191,8 +195,9 @@ class RealVoiceCloningService:
             analysis = analyse(intake, statement, encoder.embed, self.settings.min_samples, stages)
             if not allow_duplicate:
                 self.voices.refuse_duplicate(user_id, analysis.fingerprint)
-            lock = BuildLock(self.settings.build_lock_dir or self.settings.home, self.settings.build_wait_seconds)
-            with lock.hold(lambda waited: stages.begin("build", f"{WAITING}… ({waited:.0f} s)")) as waited:
+            with self._build_lock().hold(
+                lambda waited: stages.begin("build", f"{WAITING}… ({waited:.0f} s)")
+            ) as waited:
                 stages.begin("build", "building the voice model")
                 # the deadline counts from when the cores are this build's, not from the wait
                 deadline = Deadline.after(self.settings.enroll_seconds, start=t0 + waited)
@@ -228,6 +233,97 @@ class RealVoiceCloningService:
                 failure = {"error": f"internal error: {type(exc).__name__}", "code": "internal_error"}
                 self.jobs.finish(job_id, False, failure)
             raise
+
+    # --- refining a voice --------------------------------------------------------------------------
+
+    async def refine_voice(self, voice_id: str, user_id: str, *, progress: Progress | None = None) -> RefineResult:
+        """Fit the voice again from its stored recordings with the thorough mode (minutes), and make the fit
+        the voice's next version only if it validates better than the voice as it is.
+
+        The voice keeps speaking as it was until the new version is published; a crash at any point
+        leaves it so. One refinement of a voice runs at a time (``refine_running`` otherwise)."""
+        return await asyncio.to_thread(self.refine, voice_id, user_id, progress=progress)
+
+    def _build_lock(self) -> BuildLock:
+        return BuildLock(self.settings.build_lock_dir or self.settings.home, self.settings.build_wait_seconds)
+
+    def refine(
+        self,
+        voice_id: str,
+        user_id: str,
+        *,
+        progress: Progress | None = None,
+        record_job: bool = True,
+        mode: str = REFINE_MODE,
+    ) -> RefineResult:
+        """Synchronous form of :meth:`refine_voice`; ``record_job`` False leaves the job row to a caller
+        that keeps its own (a REST job)."""
+        t0 = time.perf_counter()
+        job_id: str | None = None
+        lease: Lease | None = None
+        try:
+            row = self._row(voice_id, user_id)
+            lease = self._refine_lease(row.id)
+            job_progress: Progress | None = None
+            if record_job:
+                job_id, job_progress = self.jobs.start(user_id, "refine", {"voice_id": row.id})
+            encoder = SpeakerEncoder.load()
+            told = _both(job_progress, progress)
+
+            def wait_note(waited: float) -> None:
+                if told is not None:
+                    told(0.0, f"{WAITING}… ({waited:.0f} s)")
+
+            # a refinement is a fit: it takes its turn with the builds on this data folder
+            with self._build_lock().hold(wait_note):
+                result = refine_stored(self.voices, self.engine, row, encoder.embed, told, mode)
+            result.elapsed_s = round(time.perf_counter() - t0, 2)
+            if job_id:
+                self.jobs.finish(job_id, True, {"voice_id": row.id, "refinement": result.model_dump(mode="json")})
+            return result
+        except RealVoiceError as exc:
+            failed = RefineResult(
+                success=False,
+                voice_id=str(voice_id),
+                errors=[exc.message],
+                error_code=exc.code,
+                elapsed_s=round(time.perf_counter() - t0, 2),
+            )
+            if job_id:
+                self.jobs.finish(
+                    job_id,
+                    False,
+                    {
+                        "voice_id": voice_id,
+                        "error": exc.message,
+                        "code": exc.code,
+                        "refinement": failed.model_dump(mode="json"),
+                    },
+                )
+            return failed
+        except BaseException as exc:  # a bug or an interrupt: the job must still end before it propagates
+            if job_id:
+                failure = {
+                    "voice_id": voice_id,
+                    "error": f"internal error: {type(exc).__name__}",
+                    "code": "internal_error",
+                }
+                self.jobs.finish(job_id, False, failure)
+            raise
+        finally:
+            if lease is not None:
+                lease.release()
+
+    def _refine_lease(self, voice_id: str) -> Lease:
+        try:
+            return self.leases.hold(refine_lease(voice_id))
+        except StorageError:
+            raise BusyError(
+                "this voice is already being refined; its refinement replaces the voice when it ends "
+                "(if it comes out better): wait for it",
+                code="refine_running",
+                retry_after_s=60,
+            ) from None
 
     def issue_consent_challenge(self, user_id: str, speaker_name: str) -> ConsentChallenge:
         """A consent statement for ``speaker_name`` to read aloud, with a one-time code.

@@ -5,20 +5,23 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+import numpy as np
+from sqlalchemy import func, select, update
 
 from .analysis.plots import voice_report_png
 from .audio import write_wav
 from .config import Settings
 from .engines import Engine, VoiceModel
 from .enrollment import Analysis, VoiceRequest, check_description, check_voice_name
-from .errors import DuplicateVoiceError, InvalidInputError, VoiceNotFoundError
+from .errors import DuplicateVoiceError, InvalidInputError, ModelFileError, StorageError, VoiceNotFoundError
 from .models import (
     CloneResult,
     ConsentRecord,
+    FitOutcome,
     SampleReport,
     VoiceCharacteristics,
     VoiceDetail,
@@ -31,8 +34,36 @@ from .verdict import STOCK_METHOD
 from .voice_cache import VoiceModels
 
 _USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
-MODEL_FILE = "voice.rvm.npz"
+MODEL_FILE = "voice.rvm.npz"  # the first version of a voice; a refinement writes voice.v2.rvm.npz, and so on
+_VERSIONED = re.compile(r"^voice\.v(\d{1,6})\.rvm\.npz$")
 PLOT_FILE = "report.png"
+
+
+def model_version(model_file: str) -> int:
+    """The version a voice's model file holds: 1 for the file a build wrote, n for ``voice.vn.rvm.npz``."""
+    found = _VERSIONED.match(model_file)
+    return int(found.group(1)) if found else 1
+
+
+def model_file_for(version: int) -> str:
+    return MODEL_FILE if version <= 1 else f"voice.v{version}.rvm.npz"
+
+
+def refine_lease(voice_id: str) -> str:
+    """The lease a refinement of the voice holds while it runs: one at a time, and the janitor leaves
+    the version it is writing alone (see store/janitor.py)."""
+    return f"refine-{check_id(voice_id)}"
+
+
+@dataclass(frozen=True)
+class StoredSample:
+    """One accepted recording as the voice keeps it: cleaned audio, and what was said in it (None: not kept,
+    a voice made before transcripts were kept)."""
+
+    name: str
+    audio: np.ndarray
+    sample_rate: int
+    transcript: str | None
 
 
 def check_user(user_id: str) -> str:
@@ -71,8 +102,21 @@ class VoiceStore:
             return row
 
     def model(self, row: VoiceRow) -> VoiceModel:
-        """The voice's loaded model, from the shared least-recently-used cache."""
-        return self.models.get(row.id, lambda: self._engine().load_voice(self.blobs.voice_dir(row.id) / row.model_file))
+        """The voice's loaded model, from the shared least-recently-used cache.
+
+        A refinement that publishes a new version between reading the row and loading its file removes
+        the file the row named: the row is read again, once."""
+        try:
+            return self._load(row)
+        except ModelFileError:
+            fresh = self.row(row.id, row.user_id)
+            if fresh.model_file == row.model_file:
+                raise
+            return self._load(fresh)
+
+    def _load(self, row: VoiceRow) -> VoiceModel:
+        path = self.blobs.voice_dir(row.id) / row.model_file
+        return self.models.get(row.id, lambda: self._engine().load_voice(path), row.model_file)
 
     def refuse_duplicate(self, user_id: str, fingerprint: str) -> None:
         with self.db.session() as s:
@@ -117,6 +161,69 @@ class VoiceStore:
         finally:
             lease.release()
         return voice_id
+
+    def stored_samples(self, row: VoiceRow) -> list[StoredSample]:
+        """The voice's accepted recordings as it keeps them (cleaned), in upload order."""
+        import soundfile as sf
+
+        folder = self.blobs.voice_dir(row.id)
+        with self.db.session() as s:
+            files = s.scalars(
+                select(SampleRow.cleaned_file)
+                .where(SampleRow.voice_id == row.id, SampleRow.accepted.is_(True))
+                .order_by(SampleRow.position)
+            ).all()
+        kept = []
+        for name in files:
+            if not name or not (folder / name).is_file():
+                raise StorageError(
+                    f"voice {row.id} no longer has its cleaned recordings; create the voice again to refine it",
+                    code="no_stored_samples",
+                )
+            path = folder / name
+            audio, rate = sf.read(path, dtype="float32", always_2d=False)  # our own mono 16-bit WAV
+            text = path.with_suffix(".txt")
+            transcript = text.read_text(encoding="utf-8") if text.is_file() else None
+            kept.append(StoredSample(Path(name).stem, audio, int(rate), transcript))
+        return kept
+
+    def publish_version(self, row: VoiceRow, model: VoiceModel, changes: dict[str, Any]) -> int:
+        """Make ``model`` the voice's next version: its file is written beside the current one and checked,
+        then one update points the row at it (only if the row still names the version this one replaces),
+        and only then is the previous file removed. A crash at any step leaves the previous version in use;
+        a file left behind is the janitor's (the caller holds :func:`refine_lease` meanwhile).
+
+        ``changes``: the row's other fields that describe the new version (method, score, report)."""
+        version = model_version(row.model_file) + 1
+        name = model_file_for(version)
+        folder = self.blobs.voice_dir(row.id)
+        if not folder.is_dir():
+            raise VoiceNotFoundError(f"voice {row.id!r} not found (it was deleted while it was refined)")
+        path = folder / name
+        try:
+            model.save(path)  # atomic: a temporary file renamed into place
+            self._engine().load_voice(path)  # validate what was written before it goes live
+            with self.db.session() as s:
+                done = s.execute(
+                    update(VoiceRow)
+                    .where(VoiceRow.id == row.id, VoiceRow.model_file == row.model_file)
+                    .values(model_file=name, **changes)
+                )
+                if getattr(done, "rowcount", 0) != 1:
+                    raise VoiceNotFoundError(f"voice {row.id!r} was deleted or changed while it was refined")
+        except BaseException:
+            path.unlink(missing_ok=True)
+            if not self._exists(row.id):
+                self.blobs.discard(row.id)  # deleted meanwhile: saving may have made its folder again
+            raise
+        (folder / row.model_file).unlink(missing_ok=True)  # the previous version, once the new one is live
+        self.models.forget(row.id)
+        (self.settings.home / "previews" / f"{row.id}.wav").unlink(missing_ok=True)  # spoken by the old version
+        return version
+
+    def _exists(self, voice_id: str) -> bool:
+        with self.db.session() as s:
+            return s.get(VoiceRow, voice_id) is not None
 
     def summaries(self, user_id: str) -> list[VoiceSummary]:
         check_user(user_id)
@@ -212,6 +319,7 @@ def _stage_samples(stage: Path, request: VoiceRequest, result: CloneResult, anal
     """Each upload's row; the accepted ones' original and cleaned audio copied into the staging folder."""
     rows = []
     cleaned = {s.name: s for s in analysis.intake.accepted}
+    heard = {s.name: t for s, t in zip(analysis.intake.accepted, analysis.transcripts, strict=True)}
     for pos, (path, rep) in enumerate(zip(request.files, result.sample_reports, strict=True)):
         original = cleaned_file = None
         if rep.accepted:
@@ -222,6 +330,8 @@ def _stage_samples(stage: Path, request: VoiceRequest, result: CloneResult, anal
             cleaned_file = f"cleaned/{pos:02d}.wav"
             c = cleaned[rep.file]
             write_wav(stage / cleaned_file, c.samples, c.sample_rate)
+            # what was said, so that a refinement fits from the same words without transcribing again
+            (stage / cleaned_file).with_suffix(".txt").write_text(heard.get(rep.file, ""), encoding="utf-8")
         rows.append(
             SampleRow(
                 position=pos,
@@ -284,11 +394,17 @@ def _summary(row: VoiceRow, sample_count: int, consent: ConsentRecord) -> VoiceS
         engine=row.engine,
         created_at=row.created_at,
         sample_count=sample_count,
-        fit_outcome=row.report.get("fit_outcome", "stock" if row.method == STOCK_METHOD else "fitted"),
+        fit_outcome=_outcome(row),
         warning_codes=row.report.get("warning_codes", []),
         consent=consent.method,
+        version=model_version(row.model_file),
+        refine_advised=_outcome(row) != "fitted",
         characteristics=VoiceCharacteristics.model_validate(row.characteristics),
     )
+
+
+def _outcome(row: VoiceRow) -> FitOutcome:
+    return row.report.get("fit_outcome", "stock" if row.method == STOCK_METHOD else "fitted")
 
 
 def _keep_consent_recording(stage: Path, recording: Path | None) -> str | None:

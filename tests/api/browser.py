@@ -17,14 +17,16 @@ HAVE_CHROMIUM = shutil.which("chromium") is not None
 SHOTS = Path(__file__).resolve().parents[2] / "out" / "screenshots"
 
 
-def serve(service, sse_interval_s: float = 0.2) -> Iterator[str]:
-    """The app under uvicorn on a free loopback port, in a thread, until the generator is closed."""
+def serve(service, sse_interval_s: float = 0.2, **settings) -> Iterator[str]:
+    """The app under uvicorn on a free loopback port, in a thread, until the generator is closed;
+    ``settings``: more ApiSettings (``jobs_in_child_processes=False`` lets a test patch what a job runs)."""
     import uvicorn
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    app = create_app(service, settings=ApiSettings(requests_per_minute=100_000, sse_interval_s=sse_interval_s))
+    api = ApiSettings(requests_per_minute=100_000, sse_interval_s=sse_interval_s, **settings)
+    app = create_app(service, settings=api)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -25,6 +25,8 @@ def test_a_build_and_a_render_run_in_child_processes(tmp_path, piper_samples):
             assert accepted.status_code == 202, accepted.text
             job = wait_for_job(client, accepted.json()["job_id"], headers)
             assert job["status"] == "done", job
+            # a stock voice: the REST job's result says so and offers the refinement
+            assert job["result"]["fit_outcome"] == "stock" and job["result"]["refine_advised"] is True
             voice_id = job["result"]["voice_id"]
             assert service._engine is None, "the build ran in another process: this one never loaded the model"
             spoken = client.post(

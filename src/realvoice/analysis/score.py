@@ -68,13 +68,18 @@ def score_voice(
         duration_adequacy=round(duration, 1),
         variety=round(variety, 1),
     )
+    score = recordings_score(b)
+    return QualityScore(score, quality_tier(score), b, _advice(b, accepted, sims, speech, min_samples, reports))
+
+
+def recordings_score(b: QualityBreakdown) -> float:
+    """The 0-100 score of the recordings from its parts (before a fit's verdict caps it)."""
     # Samples of different people make every other merit moot: consistency also scales the whole score.
     # So do noisy or echoing samples, which the fit learns: with sample quality only in the weighted mean,
     # sets at 12 dB SNR or RT60 0.7 s scored 80-96 yet gave the worst clones (bench/score_vs_clone.py).
     total = sum(getattr(b, k) * w for k, w in WEIGHTS.items())
     total *= (0.5 + 0.5 * b.consistency / 100) * (0.5 + 0.5 * b.sample_quality / 100)
-    score = round(float(np.clip(total, 0, 100)), 1)
-    return QualityScore(score, quality_tier(score), b, _advice(b, accepted, sims, speech, min_samples, reports))
+    return round(float(np.clip(total, 0, 100)), 1)
 
 
 def _advice(

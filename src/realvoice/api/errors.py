@@ -63,6 +63,7 @@ _BY_CODE: dict[str, int] = {
     "engine_assets": 503,
     "server_busy": 503,
     "rate_limited": 429,
+    "refine_running": 409,
 }
 _BY_CLASS: tuple[tuple[type[RealVoiceError], int], ...] = (
     (BusyError, 429),
@@ -93,7 +94,7 @@ def status_for_code(code: str | None) -> int:
         return _BY_CODE[code]
     if code == "voice_not_found":
         return 404
-    if code == "duplicate_voice":
+    if code in ("duplicate_voice", "refine_running"):
         return 409
     return 422
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..consent import ConsentRecording
-from ..jobs import JobQueue, JobSlots, SpeechRender, UploadedSample, VoiceBuild
+from ..jobs import JobQueue, JobSlots, SpeechRender, UploadedSample, VoiceBuild, VoiceRefine
 from ..jobs.records import RedeemedConsent
 from ..service import RealVoiceCloningService
 from ..store.blobs import new_id
@@ -13,6 +13,7 @@ from .uploads import UploadForm
 
 KIND = "voice"
 SPEECH_KIND = "speech"
+REFINE_KIND = "refine"
 
 
 class JobStarter:
@@ -75,6 +76,21 @@ class JobStarter:
         request = SpeechRender(queue=self.queue.owner, voice_id=voice_id, **body.model_dump(mode="json"))
         try:
             self._submit(job_id, lease, request.model_dump(mode="json"))
+        except BaseException:
+            self.abandon(job_id, lease)
+            raise
+        return job_id
+
+    def start_refine(self, user_id: str, voice_id: str) -> str:
+        """Queue a refinement of the voice in one of the user's job slots (one per voice at a time)."""
+        job_id = self.slots.reserve(user_id, REFINE_KIND, "queued", voice_id=voice_id)
+        try:
+            lease = self.service.leases.hold(f"job-{job_id}")
+        except BaseException:
+            self.slots.cancel(job_id)
+            raise
+        try:
+            self._submit(job_id, lease, VoiceRefine(queue=self.queue.owner, voice_id=voice_id).model_dump(mode="json"))
         except BaseException:
             self.abandon(job_id, lease)
             raise

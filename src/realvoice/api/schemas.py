@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..controls import PAUSE_SCALE, PITCH_SEMITONES, SPEED, ControlRange
 from ..mix.effects import EFFECTS, PRESETS
-from ..models import CloneResult, SpeechResult
+from ..models import CloneResult, RefineResult, SpeechResult
 
 AudioFormat = Literal["wav", "mp3", "ogg", "flac"]
 MEDIA_TYPES: dict[str, str] = {"wav": "audio/wav", "mp3": "audio/mpeg", "ogg": "audio/ogg", "flac": "audio/flac"}
@@ -17,7 +17,7 @@ JobStatus = Literal["queued", "running", "done", "failed"]
 
 
 class JobAccepted(BaseModel):
-    """The answer to a voice upload: the build runs on; follow it here."""
+    """The answer to a voice upload or a refinement: the work runs on; follow it here."""
 
     job_id: str
     status: JobStatus = "queued"
@@ -26,7 +26,8 @@ class JobAccepted(BaseModel):
 
 
 class Job(BaseModel):
-    """A voice build: its state, progress in percent, and the full clone report once it has ended."""
+    """A background job (a voice build, a refinement, a long render): its state, progress in percent, and
+    its report once it has ended."""
 
     job_id: str
     kind: str
@@ -39,6 +40,7 @@ class Job(BaseModel):
     result: CloneResult | None = None
     speech: SpeechResult | None = None  # a speech job's result; its audio is at ``audio_url`` once done
     audio_url: str | None = None
+    refinement: RefineResult | None = None  # a refinement's result: whether the voice improved, before and after
 
 
 # What the Python API takes too: names, {name: true/false}, {name: amount} (the seed's {"reverb": 0.2})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -16,11 +17,11 @@ from rich.text import Text
 
 from ..build_lock import WAITING
 from ..controls import PAUSE_SCALE, PITCH_SEMITONES, SPEED
-from ..models import CloneResult, SpeechResult, VoiceCharacteristics
+from ..models import CloneResult, RefineResult, SpeechResult, VoiceCharacteristics
 from .options import EffectsOpt, MusicOpt, OutputOpt, PauseOpt, PitchOpt, SpeedOpt, parse_effect_options
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Offline voice cloning on a plain CPU.")
-voices = typer.Typer(no_args_is_help=True, help="Create, list, show, rename and delete voices.")
+voices = typer.Typer(no_args_is_help=True, help="Create, list, show, refine, rename and delete voices.")
 words = typer.Typer(no_args_is_help=True, help="Your pronunciation dictionary.")
 app.add_typer(voices, name="voices")
 app.add_typer(words, name="words")
@@ -98,9 +99,10 @@ def _fail(message: str, code: int = 1) -> None:
 LIKENESS = {"fitted": "[green]your voice", "partly_fitted": "[yellow]partly", "stock": "[red]stock voice"}
 
 
-def print_clone_report(r: CloneResult, *, verbose: bool = False) -> None:
+def print_clone_report(r: CloneResult, *, verbose: bool = False, offer: bool = True) -> None:
     """What a person can act on: which recordings were used, whether the voice is theirs, the score
-    and what would raise it. ``verbose`` adds the per-sample table's measurements and the fit's values."""
+    and what would raise it. ``verbose`` adds the per-sample table's measurements and the fit's values;
+    ``offer`` False leaves out the refinement's offer (a refinement follows)."""
     table = Table(title="Recordings", show_lines=False)
     for col in ("file", "used", "speech", "reasons") + (("SNR dB", "quality") if verbose else ()):
         table.add_column(col)
@@ -134,6 +136,40 @@ def print_clone_report(r: CloneResult, *, verbose: bool = False) -> None:
         console.print(f"[yellow]warning:[/yellow] {w}")
     for tip in r.recommendations:
         console.print(f"[cyan]tip:[/cyan] {tip}")
+    if offer and r.success and r.refine_advised and r.voice_id:
+        _offer_refinement(r.voice_id)
+
+
+def _offer_refinement(voice_id: str) -> None:
+    """The one command that may bring a rough draft or a stock voice closer to the speaker."""
+    console.print(
+        f"[bold cyan]next:[/bold cyan] realvoice voices refine {voice_id}   "
+        "(a thorough fit from the same recordings, a few minutes; the voice changes only if it comes out closer)"
+    )
+
+
+def print_refine_report(r: RefineResult) -> None:
+    """Whether the voice changed, its likeness before and after, and where it stands now."""
+    if not r.success:
+        console.print(f"[red]Not refined ({r.error_code}):[/red] " + "\n".join(r.errors))
+        return
+    if r.improved:
+        console.print(
+            f"[bold green]Voice refined:[/bold green] version {r.version} replaces version {r.previous_version}."
+        )
+    else:
+        console.print(f"[bold yellow]Voice kept as it was[/bold yellow] (version {r.version}).")
+    console.print(r.message)
+    if r.before and r.after:
+        console.print(
+            f"Likeness to your recordings: {r.before.similarity:.2f} before, {r.after.similarity:.2f} refined; "
+            f"words misheard: {r.before.wer:.0%} before, {r.after.wer:.0%} refined"
+        )
+    console.print(
+        f"Now: {LIKENESS[r.fit_outcome]}[/], score {r.quality_score:.0f}/100 ({r.quality_tier}), in {r.elapsed_s:.0f} s"
+    )
+    for w in r.warnings[:1] if r.fit_outcome != "fitted" else []:
+        console.print(f"[yellow]warning:[/yellow] {w}")
 
 
 def _sounds_like(c: VoiceCharacteristics) -> str:
@@ -176,6 +212,13 @@ def voices_create(
         ),
     ] = None,
     consent_challenge: Annotated[str | None, typer.Option(help="The challenge id that statement came with.")] = None,
+    refine: Annotated[
+        bool,
+        typer.Option(
+            "--refine",
+            help="Once the voice is ready, refine it: a longer fit (minutes), kept only if it is closer to you.",
+        ),
+    ] = False,
     verbose: VerboseOpt = False,
     as_json: JsonOpt = False,
     home: HomeOpt = None,
@@ -196,8 +239,20 @@ def voices_create(
         ),
         quiet=as_json,
     )
-    if as_json:
+    refined = None
+    if refine and result.success and result.voice_id:
+        if not as_json:
+            print_clone_report(result, verbose=verbose, offer=False)
+            console.print("The voice is ready and can speak now; refining it…")
+        voice_id = result.voice_id
+        refined = _run_with_bar("refining", lambda cb: svc.refine(voice_id, user, progress=cb), quiet=as_json)
+    if as_json and refined is not None:
+        both = {"voice": result.model_dump(mode="json"), "refinement": refined.model_dump(mode="json")}
+        print(json.dumps(both, indent=2))
+    elif as_json:
         print(result.model_dump_json(indent=2))
+    elif refined is not None:
+        print_refine_report(refined)
     else:
         print_clone_report(result, verbose=verbose)
     if not result.success:
@@ -246,8 +301,30 @@ def voices_show(voice_id: str, user: UserOpt = "local", as_json: JsonOpt = False
     console.print(f"Score: [bold]{detail.quality_score:.0f}/100[/bold] ({detail.quality_tier})")
     console.print(f"Voice: {_sounds_like(detail.characteristics)} (estimates)")
     console.print(f"Made {detail.created_at:%Y-%m-%d %H:%M} from {detail.sample_count} recordings")
+    if detail.version > 1:
+        console.print(f"Version {detail.version} (refined)")
     for w in detail.warnings:
         console.print(f"[yellow]warning:[/yellow] {w}")
+    if detail.refine_advised:
+        _offer_refinement(detail.voice_id)
+
+
+@voices.command("refine")
+def voices_refine(voice_id: str, user: UserOpt = "local", as_json: JsonOpt = False, home: HomeOpt = None) -> None:
+    """Refine a voice: a thorough fit from its recordings (a few minutes), kept only if it sounds more like
+    the speaker. The voice keeps working as it was meanwhile."""
+    from ..errors import VoiceNotFoundError
+
+    svc = _service(home)
+    result = _run_with_bar("refining", lambda cb: svc.refine(voice_id, user, progress=cb), quiet=as_json)
+    if as_json:
+        print(result.model_dump_json(indent=2))
+    elif result.error_code == "voice_not_found":
+        _fail(_not_found_hint(VoiceNotFoundError(result.errors[0]), user), code=2)
+    else:
+        print_refine_report(result)
+    if not result.success:
+        raise typer.Exit(2)
 
 
 def _not_found_hint(exc: Exception, user: str) -> str:

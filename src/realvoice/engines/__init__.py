@@ -1,6 +1,6 @@
 """Synthesis engines behind one small interface; Kokoro-82M (int8 ONNX) is the embedded default."""
 
-from .base import Engine, EnrollSample, VoiceModel
+from .base import Engine, EnrollSample, VoiceCheck, VoiceModel
 
 
 def get_engine(name: str, cache_dir, threads: int = 0, fit_mode: str = "fast", settings=None) -> Engine:
@@ -14,4 +14,4 @@ def get_engine(name: str, cache_dir, threads: int = 0, fit_mode: str = "fast", s
     raise EngineError(f"unknown engine {name!r}; available: kokoro")
 
 
-__all__ = ["Engine", "EnrollSample", "VoiceModel", "get_engine"]
+__all__ = ["Engine", "EnrollSample", "VoiceCheck", "VoiceModel", "get_engine"]

@@ -35,6 +35,15 @@ class EnrollSample:
     transcript: str | None = None
 
 
+@dataclass(frozen=True)
+class VoiceCheck:
+    """A voice measured by the engine's validation: how much it sounds like the samples, and how much of
+    its validation sentences a recogniser gets wrong."""
+
+    similarity: float
+    wer: float
+
+
 @dataclass
 class VoiceModel:
     """What an engine needs to speak in a voice, plus where it came from and how well it validated."""
@@ -121,3 +130,8 @@ class Engine(Protocol):
     ) -> np.ndarray: ...
 
     def load_voice(self, path: Path) -> VoiceModel: ...
+
+    def validate(self, voice: VoiceModel, samples: Sequence[EnrollSample]) -> VoiceCheck:
+        """Measure ``voice`` as a build's validation does, against ``samples``: two voices measured in one
+        run can be compared (a refinement keeps the better)."""
+        ...

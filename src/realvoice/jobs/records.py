@@ -51,5 +51,10 @@ class SpeechRender(Queued):
     pause_scale: float = 1.0
 
 
-JobRequest = Annotated[VoiceBuild | SpeechRender, Field(discriminator="kind")]
+class VoiceRefine(Queued):
+    kind: Literal["refine"] = "refine"
+    voice_id: str
+
+
+JobRequest = Annotated[VoiceBuild | SpeechRender | VoiceRefine, Field(discriminator="kind")]
 REQUEST = TypeAdapter(JobRequest)

@@ -26,12 +26,24 @@ class JobSlots:
     def __init__(self, db: Database, per_user: int, typical_s: float = 90.0) -> None:
         self.db, self.per_user, self.typical_s = db, per_user, typical_s
 
-    def reserve(self, user_id: str, kind: str, message: str = "queued") -> str:
-        """Make the job's row (queued) in one of the user's slots; returns its id."""
+    def reserve(self, user_id: str, kind: str, message: str = "queued", *, voice_id: str | None = None) -> str:
+        """Make the job's row (queued) in one of the user's slots; returns its id.
+
+        ``voice_id`` (a refinement): the job works on this voice, and its row names it from the start
+        (deleting the voice finds the job); while one is unfinished, another is refused."""
         with self.db.locked(f"slots:{user_id}") as s:
-            started = s.scalars(
-                select(JobRow.created_at).where(JobRow.user_id == user_id, JobRow.status.in_(ACTIVE))
+            active = s.execute(
+                select(JobRow.created_at, JobRow.kind, JobRow.result).where(
+                    JobRow.user_id == user_id, JobRow.status.in_(ACTIVE)
+                )
             ).all()
+            started = [at for at, _, _ in active]
+            if voice_id is not None and any(k == kind and (r or {}).get("voice_id") == voice_id for _, k, r in active):
+                raise BusyError(
+                    "this voice is already being refined; follow that job, or wait for it to end",
+                    code="refine_running",
+                    retry_after_s=60,
+                )
             if len(started) >= self.per_user:
                 retry = max(5, math.ceil(self._typical(s) - _age(min(started))))
                 raise BusyError(
@@ -40,7 +52,7 @@ class JobSlots:
                     code="too_many_jobs",
                     retry_after_s=retry,
                 )
-            job_id = add_job(s, user_id, kind, "queued", message)
+            job_id = add_job(s, user_id, kind, "queued", message, {"voice_id": voice_id} if voice_id else None)
         return job_id
 
     def cancel(self, job_id: str) -> None:

@@ -20,11 +20,11 @@ from sqlalchemy import select
 from ..consent import ConsentRecording
 from ..consent.check import Challenge
 from ..errors import RealVoiceError, StorageError
-from ..models import CloneResult
+from ..models import CloneResult, RefineResult
 from ..service import RealVoiceCloningService
 from ..store import JobRow, VoiceRow
 from ..store.leases import HeldElsewhere, Lease
-from .records import REQUEST, SpeechRender, VoiceBuild
+from .records import REQUEST, SpeechRender, VoiceBuild, VoiceRefine
 
 log = logging.getLogger("realvoice.jobs")
 ENDED = ("done", "failed")
@@ -68,6 +68,8 @@ class JobWork:
                 return Outcome.ENDED_BEFORE
             if isinstance(request, VoiceBuild):
                 self._build(job_id, request, attempt)
+            elif isinstance(request, VoiceRefine):
+                self._refine(job_id, request, attempt)
             else:
                 self._render(job_id, request, attempt)
             return Outcome.RAN
@@ -149,6 +151,33 @@ class JobWork:
             given.challenge_id,
             folder / given.recording,
             redeemed=Challenge(speaker_name=given.speaker_name or "", code=given.code or ""),
+        )
+
+    # --- a refinement ---------------------------------------------------------------------------------
+
+    def _refine(self, job_id: str, req: VoiceRefine, attempt: int) -> None:
+        """Refine the voice; the job ends done whether or not the voice improved (the result says which).
+        A second attempt starts over: the voice is as the first left it, its old or its new version."""
+        with self.service.db.session() as s:
+            user_id = s.get(JobRow, job_id).user_id  # type: ignore[union-attr]
+        try:
+            result = self.service.refine(
+                req.voice_id, user_id, progress=self.progress(job_id, attempt), record_job=False
+            )
+        except Exception as exc:  # a bug: the job must still end
+            log.exception("refine job %s failed", job_id)
+            result = RefineResult(
+                success=False, voice_id=req.voice_id, errors=[f"internal error: {type(exc).__name__}"]
+            )
+            result.error_code = "internal_error"
+        failure = result.errors[0] if result.errors else "failed"
+        message = result.message if result.success else failure
+        self.update(
+            job_id,
+            status="done" if result.success else "failed",
+            progress=1.0,
+            message=message[:200],
+            result={"voice_id": req.voice_id, "refinement": result.model_dump(mode="json")},
         )
 
     # --- a long render --------------------------------------------------------------------------------

@@ -11,6 +11,9 @@ from pathlib import Path
 from ..errors import InvalidInputError, StorageError
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
+# A voice's model file in any version (voice.rvm.npz, voice.v2.rvm.npz…), or a temporary file one was
+# being written through (audio.atomic_path: ".voice.v2.rvm.<random>.npz").
+MODEL_FILES = re.compile(r"^\.?voice(\.v\d{1,6})?\.rvm(\.[^/]+)?\.npz$")
 
 
 def new_id() -> str:
@@ -57,6 +60,14 @@ class FileBlobStore:
 
     def orphans(self, known: set[str]) -> list[Path]:
         return [p for p in self.voices_dir.iterdir() if p.name not in known]
+
+    def stray_versions(self, voice_id: str, in_use: str) -> list[Path]:
+        """Model files in the voice's folder other than the one its row names: a refinement that died
+        before its row named its new file, or after, before it removed the previous one."""
+        folder = self.voice_dir(voice_id)
+        if not folder.is_dir():
+            return []
+        return [p for p in folder.iterdir() if p.name != in_use and MODEL_FILES.match(p.name) and p.is_file()]
 
 
 def _fsync_dir(path: Path) -> None:

@@ -1,5 +1,6 @@
 """At start-up, clear what a process that died (kill -9, power cut) left: uploads, staging folders,
-voice folders it published without their rows, and jobs it would never finish.
+voice folders it published without their rows, model versions a refinement wrote but never made the
+voice's (or replaced without removing), and jobs it would never finish.
 
 Only work whose lease nobody holds is touched (see ``leases.py``), so another live process on the
 same data folder keeps its uploads, its half-built voice and its running jobs.
@@ -22,6 +23,7 @@ INTERRUPTED = {
     "voice": "the voice was built",
     "clone": "the voice was built",
     "speech": "the speech was rendered",
+    "refine": "the voice was refined (the voice is as it was before)",
 }
 
 
@@ -30,6 +32,7 @@ class Swept:
     uploads: int = 0
     staging: int = 0
     orphans: int = 0
+    versions: int = 0
     jobs: int = 0
 
 
@@ -40,6 +43,7 @@ def sweep_abandoned(
     swept.uploads = _sweep_folders(uploads, leases)
     swept.staging = _sweep_folders(blobs.staging_dir, leases, prefix="staging-")
     swept.orphans = _sweep_orphans(db, blobs, leases)
+    swept.versions = _sweep_versions(db, blobs, leases)
     swept.jobs = _fail_abandoned_jobs(db, leases, renders)
     swept.uploads += _sweep_job_folders(db, jobs)
     return swept
@@ -71,6 +75,20 @@ def _sweep_orphans(db: Database, blobs: FileBlobStore, leases: Leases) -> int:
         if leases.abandoned(f"staging-{path.name}"):
             shutil.rmtree(path, ignore_errors=True)
             count += 1
+    return count
+
+
+def _sweep_versions(db: Database, blobs: FileBlobStore, leases: Leases) -> int:
+    """Model files no row names, in voices that no live refinement holds (``refine-<id>``)."""
+    with db.session() as s:
+        rows = s.execute(select(VoiceRow.id, VoiceRow.model_file)).all()
+    count = 0
+    for voice_id, in_use in rows:
+        stray = blobs.stray_versions(voice_id, in_use)
+        if stray and leases.abandoned(f"refine-{voice_id}"):
+            for path in stray:
+                path.unlink(missing_ok=True)
+                count += 1
     return count
 
 

@@ -27,7 +27,7 @@ class JobRecord:
     """A job as its owner sees it."""
 
     job_id: str
-    kind: str  # "clone" (CLI, Python), "voice" and "speech" (REST)
+    kind: str  # "clone" (CLI, Python), "voice" and "speech" (REST), "refine" (all)
     status: JobStatus
     progress: float  # 0-1
     message: str
@@ -37,10 +37,12 @@ class JobRecord:
     created_at: datetime | None = None
 
 
-def add_job(s: Session, user_id: str, kind: str, status: JobStatus, message: str) -> str:
+def add_job(
+    s: Session, user_id: str, kind: str, status: JobStatus, message: str, result: dict[str, Any] | None = None
+) -> str:
     """Insert a new job row in the caller's session (so a caller holding a lock adds it under that lock)."""
     job_id = new_id()
-    s.add(JobRow(id=job_id, user_id=user_id, kind=kind, status=status, progress=0.0, message=message))
+    s.add(JobRow(id=job_id, user_id=user_id, kind=kind, status=status, progress=0.0, message=message, result=result))
     return job_id
 
 
@@ -61,10 +63,11 @@ class JobStore:
         self.db, self.leases, self.renders_dir = db, leases, renders_dir
         self._leases: dict[str, Lease] = {}
 
-    def start(self, user_id: str, kind: str) -> tuple[str, Progress]:
-        """A running job, held by this process until :meth:`finish`, and its progress writer."""
+    def start(self, user_id: str, kind: str, result: dict[str, Any] | None = None) -> tuple[str, Progress]:
+        """A running job, held by this process until :meth:`finish`, and its progress writer; ``result``:
+        what is known from the start (a refinement names its voice, so deleting the voice finds the job)."""
         with self.db.session() as s:
-            job_id = add_job(s, user_id, kind, "running", "queued")
+            job_id = add_job(s, user_id, kind, "running", "queued", result)
             self._leases[job_id] = self.leases.hold(f"job-{job_id}")
         return job_id, self.progress_writer(job_id, every_s=0.5)
 

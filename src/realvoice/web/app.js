@@ -453,6 +453,13 @@ function showResult(job) {
   appendScoreParts(box, r.quality_breakdown);
   appendList(box, "Recommendations", r.recommendations);
   appendList(box, "Notes", r.fit_outcome === "fitted" ? r.warnings : r.warnings.slice(1));
+  if (r.refine_advised) {
+    // a rough draft or a stock voice: the way to a closer voice, where the verdict was read
+    box.append(el("p", { class: "row" },
+      el("button", { type: "button", class: "refine-now", onclick: () => refineVoice({ voice_id: r.voice_id, name: r.name }) },
+        "Refine this voice"),
+      el("span", { class: "meta" }, " A few minutes in the background; it replaces the voice only if it comes out closer to you.")));
+  }
   $("result").focus();
   loadVoices(r.voice_id);
   showReportPicture(box, r.voice_id);
@@ -519,7 +526,11 @@ function renderVoices(select) {
       (LIKENESS[v.fit_outcome] || LIKENESS.fitted).badge
         ? el("span", { class: `badge ${v.fit_outcome}` }, ` ${LIKENESS[v.fit_outcome].badge}`) : "",
       el("div", { class: "traits" }, soundsLike(v.characteristics)),
-      v.description ? el("div", { class: "description" }, v.description) : "");
+      v.description ? el("div", { class: "description" }, v.description) : "",
+      v.refine_advised ? el("div", { class: "rough" }, v.fit_outcome === "stock"
+        ? "Not your voice yet: refine it to fit it to your recordings."
+        : "A rough draft: refine it for a voice closer to yours.") : "",
+      v.version > 1 ? el("div", { class: "meta version" }, `Version ${v.version} (refined)`) : "");
     const edit = el("button", {
       type: "button", class: "secondary edit", "aria-expanded": "false", "aria-label": `Edit ${v.name}`,
       onclick: () => toggleEdit(v, item, edit),
@@ -529,10 +540,43 @@ function renderVoices(select) {
         el("button", { type: "button", class: "secondary preview", "data-voice": v.voice_id, onclick: () => togglePreview(v) }, "▶ Preview"),
         el("button", { type: "button", class: "secondary", onclick: () => { chooser.value = v.voice_id; $("speak-text").focus(); } }, "Use in playground"),
         edit,
-        el("button", { type: "button", class: "danger", onclick: () => deleteVoice(v) }, "Delete")));
+        // refining is open to every voice; a rough draft gets the button in full colour
+        el("button", {
+          type: "button", class: v.refine_advised ? "refine" : "secondary refine",
+          "aria-label": `Refine ${v.name}`, onclick: () => refineVoice(v),
+        }, "Refine"),
+        el("button", { type: "button", class: "danger", onclick: () => deleteVoice(v) }, "Delete")),
+      el("progress", { class: "refine-progress", max: "100", value: "0", hidden: "", "aria-label": `Refinement of ${v.name}` }));
     list.append(item);
   }
   showPreviewButtons();
+}
+
+// Refine a voice in the background: its own job, its progress shown under the voice, its verdict in words.
+async function refineVoice(voice) {
+  const item = () => document.querySelector(`#voices li[data-voice="${voice.voice_id}"]`);
+  const show = (job) => {
+    const bar = item()?.querySelector("progress.refine-progress");
+    if (bar) { bar.hidden = false; bar.value = job.progress; bar.textContent = `${job.progress}%`; }
+    say("voices-status", `Refining ${voice.name}: ${job.progress.toFixed(0)}% — ${job.message}`);
+  };
+  item()?.querySelector("button.refine")?.setAttribute("disabled", "");
+  say("voices-status", `Refining ${voice.name}…`);
+  try {
+    const job = await apiJson(`/v1/voices/${voice.voice_id}/refine`, { method: "POST" });
+    const done = await followJob(job.events_url, show);
+    const r = done.refinement;
+    await loadVoices();
+    if (!r || !r.success) {
+      say("voices-status", `${voice.name} could not be refined: ${(r?.errors || [done.message]).join(" ")}`, true);
+      return;
+    }
+    // the verdict's sentence gives the likeness before and after, or the words lost
+    say("voices-status", `${r.improved ? `${voice.name} is refined (version ${r.version}).` : `${voice.name} is kept as it was.`} ${r.message}`);
+  } catch (err) {
+    say("voices-status", err.message, true);
+    item()?.querySelector("button.refine")?.removeAttribute("disabled");
+  }
 }
 
 // Rename a voice or change its description, in a small form that opens under the voice.

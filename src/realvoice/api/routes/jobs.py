@@ -1,4 +1,5 @@
-"""A voice build's state, as one answer or as a stream of server-sent events until it ends."""
+"""A job's state (a voice build, a refinement, a long render), as one answer or as a stream of
+server-sent events until it ends."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from ...models import CloneResult, SpeechResult
+from ...models import CloneResult, RefineResult, SpeechResult
 from ...service import RealVoiceCloningService
 from ...store.blobs import check_id
 from ..deps import CurrentUser, StateDep
@@ -31,9 +32,11 @@ def read_job(service: RealVoiceCloningService, job_id: str, user_id: str) -> Job
     result = CloneResult.model_validate(stored) if "success" in stored else None
     voice_id = result.voice_id if result else stored.get("voice_id")
     speech = SpeechResult.model_validate(stored["speech"]) if "speech" in stored else None
+    refinement = RefineResult.model_validate(stored["refinement"]) if "refinement" in stored else None
     done = job.status == "done" and speech is not None and speech.success
     return Job(
         speech=speech,
+        refinement=refinement,
         audio_url=f"/v1/jobs/{job.job_id}/audio" if done else None,
         job_id=job.job_id,
         kind=job.kind,
@@ -48,7 +51,7 @@ def read_job(service: RealVoiceCloningService, job_id: str, user_id: str) -> Job
 
 @router.get("/{job_id}", response_model=Job)
 def get_job(job_id: str, user: CurrentUser, state: StateDep) -> Job:
-    """A job's status, progress and, when it is done, its result (a voice build's report)."""
+    """A job's status, progress and, when it has ended, its result (a build's report, a refinement's verdict)."""
     return read_job(state.service, job_id, user)
 
 

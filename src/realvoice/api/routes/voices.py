@@ -1,4 +1,4 @@
-"""A user's voices: upload recordings to build one, list, read, delete, preview and speak."""
+"""A user's voices: upload recordings to build one, list, read, refine, delete, preview and speak."""
 
 from __future__ import annotations
 
@@ -282,6 +282,17 @@ async def speak_stream(
         background_music=body.background_music,
     )
     return await stream_response(state, stream)
+
+
+@router.post("/{voice_id}/refine", status_code=202, response_model=JobAccepted, responses=problem_responses(409))
+def refine_voice(voice_id: str, response: Response, user: CurrentUser, state: StateDep) -> JobAccepted:
+    """Refine the voice in the background: a thorough fit from its recordings (a few minutes), which becomes
+    the voice's next version only if it validates better. Follow the job; its result says whether the voice
+    improved, with the likeness before and after. One refinement of a voice at a time (409 otherwise)."""
+    state.service.get_user_voice(voice_id, user)  # 404 before a job exists
+    job_id = state.jobs.start_refine(user, voice_id)
+    response.headers["Location"] = f"/v1/jobs/{job_id}"
+    return JobAccepted(job_id=job_id, job_url=f"/v1/jobs/{job_id}", events_url=f"/v1/jobs/{job_id}/events")
 
 
 @router.post(

@@ -19,12 +19,12 @@ from ...audio import spectrum
 from ...config import Settings
 from ...deadline import Deadline
 from ...errors import EngineError, ModelFileError
-from ..base import PHONEME_MARKER, EnrollSample, Progress, VoiceModel
+from ..base import PHONEME_MARKER, EnrollSample, Progress, VoiceCheck, VoiceModel
 from . import adapters, assets, openvino_runtime, static_int8
 from .assets import SAMPLE_RATE
-from .enroll import ADAPTER_PREFIX, EQ_ARRAY, fit_voice
+from .enroll import ADAPTER_PREFIX, EQ_ARRAY, fit_voice, mean_embedding
 from .phonemes import Phonemizer
-from .validation import cached_json
+from .validation import Validation, cached_json
 
 MAX_TOKENS = 510
 VERSION = "kokoro-82m-v1.0-int8/3"  # /3: a spectral correction per voice; /2: AdaIN adapters, pitch scale
@@ -283,6 +283,16 @@ class KokoroEngine:
             return fit_voice(self, samples, mode, progress, deadline)
         finally:
             give_back_freed_memory()
+
+    def validate(self, voice: VoiceModel, samples: Sequence[EnrollSample]) -> VoiceCheck:
+        """The build's validation of ``voice``: its validation sentences spoken with its style, adapters
+        and pitch scale (not its EQ, which validation judges apart), scored against ``samples``."""
+        if not samples:
+            raise EngineError("no samples to validate against", code="no_samples")
+        check = Validation(self, mean_embedding(samples))
+        spoken = check.speak(voice.arrays["style"], voice_adapter(voice), float(voice.params.get("f0_scale", 1.0)))
+        similarity, wer = check.score(spoken)
+        return VoiceCheck(round(float(similarity), 4), round(float(wer), 3))
 
     def torch_model(self):
         """The differentiable PyTorch copy, rebuilt from the ONNX on first use (a few seconds)."""

@@ -79,7 +79,7 @@ def fit_voice(
     stages = Stages(progress, load=0.05, fit=0.85, validate=0.06, tone=0.04)
     stages.begin("load", "loading the fitting model")
     model = engine.torch_model()
-    target = _mean_embedding(samples)
+    target = mean_embedding(samples)
     pairs = [(s.audio, engine.phonemize(s.transcript)) for s in samples if s.transcript]
     sample_f0s = [median_f0(s.audio, s.sample_rate) for s in samples]
     check = Validation(engine, target)
@@ -124,7 +124,8 @@ def fit_budget(cfg: FitConfig, seconds_left: float | None) -> float | None:
     return float(np.clip(seconds_left - VALIDATION_SECONDS, MIN_FIT_SECONDS, cfg.time_budget_s))
 
 
-def _mean_embedding(samples: Sequence[EnrollSample]) -> np.ndarray:
+def mean_embedding(samples: Sequence[EnrollSample]) -> np.ndarray:
+    """The samples' mean speaker embedding, unit length: what validation compares a voice with."""
     target = np.mean([s.embedding for s in samples], axis=0)
     return target / (np.linalg.norm(target) + 1e-9)
 
