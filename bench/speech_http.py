@@ -31,6 +31,9 @@ from server_process import start_serve  # noqa: E402
 from speech import long_text  # noqa: E402
 
 SHORT = "Thanks for watching, see you soon!"
+# After a client hangs up, the piece being made still finishes (a few seconds at most on 2 cores): the
+# next request must not wait for it, or its first byte says nothing about its own chunk.
+SETTLE_S = 5.0
 
 
 def rss_mb(pid: int) -> float:
@@ -205,10 +208,13 @@ def main() -> None:
         for label, text in texts.items():
             partial = args.first_minute and label != "short"
             mp3 = streamed(url, voice, key, text, "mp3", whole=False)
+            time.sleep(SETTLE_S)  # the hung-up stream's last piece finishes before the next request
             before = rss_mb(proc.pid)
             sampler = RssSampler(proc.pid)
             sampler.start()
             pcm = streamed(url, voice, key, text, "pcm", audio_limit_s=60.0 if partial else None)
+            if partial:
+                time.sleep(SETTLE_S)
             peak = sampler.stop()
             after = rss_mb(proc.pid)
             file_total, file_audio = (float("nan"), 1.0) if partial else whole_file(url, voice, key, text)
