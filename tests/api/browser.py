@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from realvoice.api import create_app
@@ -50,3 +51,23 @@ def shot(page, name: str) -> None:
     """Screenshots a person can look at after the run (out/ is git-ignored)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+@contextmanager
+def signed_in(url: str, key: str, **context) -> Iterator:
+    """A Chromium page on the web page at ``url``, signed in with ``key`` (``context``: the browser
+    context's options, e.g. accept_downloads)."""
+    from playwright import sync_api
+
+    with sync_api.sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_context(**context).new_page()
+        page.set_default_timeout(30_000)
+        page.goto(url + "/")
+        page.get_by_label("API key").fill(key)
+        page.get_by_role("button", name="Sign in").click()
+        sync_api.expect(page.locator("#app")).to_be_visible()
+        try:
+            yield page
+        finally:
+            browser.close()

@@ -13,7 +13,7 @@ import pytest
 
 from realvoice.store.users import create_key
 
-from .browser import HAVE_CHROMIUM, launch, serve, shot
+from .browser import HAVE_CHROMIUM, serve, shot, signed_in
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 pytestmark = [
@@ -39,16 +39,8 @@ def quick(tmp_path_factory, piper_samples) -> Iterator[tuple[str, str, object]]:
 @pytest.fixture(scope="module")
 def page(quick):
     url, key, _ = quick
-    with sync_api.sync_playwright() as p:
-        browser = launch(p)
-        page = browser.new_context(accept_downloads=True).new_page()
-        page.set_default_timeout(30_000)
-        page.goto(url + "/")
-        page.get_by_label("API key").fill(key)
-        page.get_by_role("button", name="Sign in").click()
-        sync_api.expect(page.locator("#app")).to_be_visible()
+    with signed_in(url, key, accept_downloads=True) as page:
         yield page
-        browser.close()
 
 
 def history_of(quick) -> list[dict]:

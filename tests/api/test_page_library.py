@@ -13,7 +13,7 @@ import pytest
 from realvoice.models import SCORE_PARTS
 from realvoice.store.users import create_key
 
-from .browser import HAVE_CHROMIUM, launch, serve, shot
+from .browser import HAVE_CHROMIUM, serve, shot, signed_in
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 pytestmark = [
@@ -36,16 +36,8 @@ def quick(tmp_path_factory) -> Iterator[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def page(quick):
     url, key = quick
-    with sync_api.sync_playwright() as p:
-        browser = launch(p)
-        page = browser.new_page()
-        page.set_default_timeout(30_000)
-        page.goto(url + "/")
-        page.get_by_label("API key").fill(key)
-        page.get_by_role("button", name="Sign in").click()
-        sync_api.expect(page.locator("#app")).to_be_visible()
+    with signed_in(url, key) as page:
         yield page
-        browser.close()
 
 
 def voices_of(quick) -> list[dict]:

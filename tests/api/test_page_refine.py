@@ -12,7 +12,7 @@ import pytest
 
 from realvoice.store.users import create_key
 
-from .browser import HAVE_CHROMIUM, launch, serve, shot
+from .browser import HAVE_CHROMIUM, serve, shot, signed_in
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 pytestmark = [
@@ -28,16 +28,8 @@ def base_url(service) -> Iterator[str]:
 
 @pytest.fixture
 def page(base_url, service, refinable, fake_refinement):
-    with sync_api.sync_playwright() as p:
-        browser = launch(p)
-        page = browser.new_page()
-        page.set_default_timeout(30_000)
-        page.goto(base_url + "/")
-        page.get_by_label("API key").fill(create_key(service.db, "rhea"))
-        page.get_by_role("button", name="Sign in").click()
-        sync_api.expect(page.locator("#app")).to_be_visible()
+    with signed_in(base_url, create_key(service.db, "rhea")) as page:
         yield page
-        browser.close()
 
 
 def test_a_rough_draft_offers_the_refinement_and_the_page_follows_it(page, refinable):

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import RealVoiceError
@@ -121,24 +121,13 @@ class JobStore:
     def recent(self, user_id: str, kind: str, limit: int) -> list[JobRecord]:
         """The user's newest jobs of one kind, newest first."""
         with self.db.session() as s:
-            rows = s.scalars(
-                select(JobRow)
-                .where(JobRow.user_id == user_id, JobRow.kind == kind)
-                .order_by(JobRow.created_at.desc(), JobRow.id.desc())
-                .limit(limit)
-            ).all()
-            return [_record(job) for job in rows]
+            return [_record(job) for job in s.scalars(_newest(user_id, kind).limit(limit)).all()]
 
     def prune(self, user_id: str, kind: str, keep: int) -> int:
         """Delete the user's ended jobs of one kind, with their files, beyond the newest ``keep``;
         unfinished ones are never touched. Returns how many went."""
         with self.db.session() as s:
-            old = s.scalars(
-                select(JobRow)
-                .where(JobRow.user_id == user_id, JobRow.kind == kind)
-                .order_by(JobRow.created_at.desc(), JobRow.id.desc())
-                .offset(keep)
-            ).all()
+            old = s.scalars(_newest(user_id, kind).offset(keep)).all()
             ended = [job for job in old if job.status in ("done", "failed")]
             for job in ended:
                 shutil.rmtree(self.renders_dir / check_id(job.id, "job id"), ignore_errors=True)
@@ -154,6 +143,15 @@ class JobStore:
             shutil.rmtree(self.renders_dir / check_id(job.id, "job id"), ignore_errors=True)
             s.delete(job)
             return True
+
+
+def _newest(user_id: str, kind: str) -> Select[JobRow]:
+    """The user's jobs of one kind, newest first."""
+    return (
+        select(JobRow)
+        .where(JobRow.user_id == user_id, JobRow.kind == kind)
+        .order_by(JobRow.created_at.desc(), JobRow.id.desc())
+    )
 
 
 def _record(job: JobRow) -> JobRecord:
