@@ -12,6 +12,8 @@ from realvoice.audio import decode
 from realvoice.cli import app
 from realvoice.provenance import ProvenanceTag, Watermarker, read_tag
 
+from ..helpers import speech_dev_or_skip
+
 LIMITS = {"max_bytes": 10**8, "max_seconds": 600.0}
 TEXT = "Welcome back to the show. Today we talk about provenance, and why every file should say where it came from."
 
@@ -65,11 +67,14 @@ def test_detect_cli_exit_codes_and_json(service, alice_voice, piper_samples, tmp
     assert bad.exit_code == 2 and json.loads(bad.output.splitlines()[1])["code"]
 
 
-def test_mix_keeps_our_mark_and_adds_none_to_a_person(service, alice_voice, piper_samples, tmp_path):
+def test_mix_keeps_our_mark_and_adds_none_to_a_person(service, alice_voice, tmp_path):
+    # A person's recording, not the Piper samples: Piper's synthesis is random, and one of its clips in
+    # a few dozen runs read as marked (0.5 or more) with no mark in it, so the check failed by chance.
+    person = speech_dev_or_skip() / "ljspeech" / "LJ" / "LJ001-0032.wav"
     marked = service.render(alice_voice.voice_id, TEXT, "alice", output_path=tmp_path / "m.wav").audio_path
     runner = CliRunner()
     out_ours, out_person = tmp_path / "ours.mp3", tmp_path / "person.mp3"
     assert runner.invoke(app, ["mix", marked, "-o", str(out_ours), "--music", "lofi"]).exit_code == 0
-    assert runner.invoke(app, ["mix", str(piper_samples[0]), "-o", str(out_person), "-e", "eq"]).exit_code == 0
+    assert runner.invoke(app, ["mix", str(person), "-o", str(out_person), "-e", "eq"]).exit_code == 0
     assert _detected(out_ours) and read_tag(out_ours) is not None
     assert not _detected(out_person) and read_tag(out_person) is None
