@@ -59,7 +59,8 @@ def _trim(x: np.ndarray, sr: int, threshold: float = 0.005) -> np.ndarray:
 # pieces before it play, or a player stalls (synthesis takes about a third of real time on 2 cores,
 # plus the silent pads every pass decodes: docs/runtime.md).
 FIRST_PIECES_WORDS = (2, 5, 12)
-# A remainder this much longer than a piece's budget is not cut: a piece of a word or two sounds clipped.
+# A remainder at most this many words over a piece's budget is not cut: a piece of a word or two would
+# sound clipped.
 _LEFTOVER_WORDS = 2
 # Words a spoken phrase often starts with: cutting just before one sounds like a natural phrase break.
 _PHRASE_STARTS = frozenset(
@@ -109,7 +110,7 @@ def split_first_sentence(sentences: list[str], budgets: tuple[int, ...] = FIRST_
     """Speak the first sentence in growing pieces of at most ``budgets`` words, then its rest whole.
 
     A remainder of at most ``budget + 2`` words is not cut. Each cut is where a phrase can break:
-    a clause boundary (comma, semicolon, colon, dash) within one word past the budget wins; otherwise
+    a clause boundary (comma, semicolon, colon, dash) up to one word past the budget wins; otherwise
     the cut goes before the last phrase-starting word (``and``, ``when``, ``to``...) in reach, else
     after the budget.
     """
